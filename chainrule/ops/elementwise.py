@@ -1,0 +1,286 @@
+"""Elementwise primitives. Inputs are arrays or Python scalars; outputs keep the broadcast shape and the engine sums
+gradients back to each input's shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Primitive
+from ..backend import xp
+
+Array = Any
+
+
+class Add(Primitive):
+    def forward(self, a: Array, b: Array) -> Array:
+        return a + b
+
+    def backward(self, g: Array) -> tuple[Array, Array]:
+        return g, g
+
+
+class Sub(Primitive):
+    def forward(self, a: Array, b: Array) -> Array:
+        return a - b
+
+    def backward(self, g: Array) -> tuple[Array, Array | None]:
+        return g, (-g if self.needs_input_grad[1] else None)
+
+
+class Mul(Primitive):
+    def forward(self, a: Array, b: Array) -> Array:
+        need = self.needs_input_grad
+        self.a = a if need[1] else None
+        self.b = b if need[0] else None
+        return a * b
+
+    def backward(self, g: Array) -> tuple[Array | None, Array | None]:
+        return (g * self.b if self.b is not None else None), (g * self.a if self.a is not None else None)
+
+
+class Div(Primitive):
+    def forward(self, a: Array, b: Array) -> Array:
+        out = a / b
+        self.b = b
+        self.out = out if self.needs_input_grad[1] else None
+        return out
+
+    def backward(self, g: Array) -> tuple[Array | None, Array | None]:
+        ga = g / self.b if self.needs_input_grad[0] else None
+        gb = -g * self.out / self.b if self.out is not None else None  # d(a/b)/db = -a/b^2 = -out/b
+        return ga, gb
+
+
+class Pow(Primitive):
+    def forward(self, a: Array, b: Array) -> Array:
+        out = a ** b
+        self.a, self.b = a, b
+        self.out = out if self.needs_input_grad[1] else None
+        return out
+
+    def backward(self, g: Array) -> tuple[Array | None, Array | None]:
+        a, b = self.a, self.b
+        ga = gb = None
+        with xp.errstate(divide="ignore", invalid="ignore"):  # 0^(b-1) for b < 1 is inf, as in PyTorch
+            if self.needs_input_grad[0]:
+                if isinstance(b, (int, float)):
+                    ga = g * (2 * a if b == 2 else b * a ** (b - 1)) if b != 0 else xp.zeros_like(g * a)
+                else:
+                    # NOTE: b * a^(b-1) with the b == 0 terms forced to 0, as PyTorch does (0 * 0^-1 would be nan)
+                    ga = g * xp.where(b == 0, 0, b * a ** (b - 1))
+            if self.out is not None:
+                # NOTE: d(a^b)/db = a^b log(a); PyTorch defines it as 0 where a == 0 and b >= 0 (log 0 = -inf).
+                # A Python-scalar base is made an array of the output's dtype first: log(2.0) would be an np.float64
+                # scalar, which NumPy 2 does not treat as weak, and the gradient would turn float64.
+                a = xp.asarray(a, dtype=self.out.dtype) if isinstance(a, (int, float)) else a
+                gb = g * xp.where((a == 0) & (b >= 0), 0, self.out * xp.log(a))
+        return ga, gb
+
+
+class Neg(Primitive):
+    def forward(self, a: Array) -> Array:
+        return -a
+
+    def backward(self, g: Array) -> Array:
+        return -g
+
+
+class Exp(Primitive):
+    def forward(self, a: Array) -> Array:
+        self.out = xp.exp(a)
+        return self.out
+
+    def backward(self, g: Array) -> Array:
+        return g * self.out
+
+
+class Log(Primitive):
+    def forward(self, a: Array) -> Array:
+        self.a = a
+        return xp.log(a)
+
+    def backward(self, g: Array) -> Array:
+        return g / self.a
+
+
+class Log1p(Primitive):
+    def forward(self, a: Array) -> Array:
+        self.a = a
+        return xp.log1p(a)
+
+    def backward(self, g: Array) -> Array:
+        return g / (1 + self.a)
+
+
+class Sqrt(Primitive):
+    """sqrt(a); ``zero_grad_at_0`` gives a zero gradient where the output is 0 instead of inf."""
+
+    def forward(self, a: Array, zero_grad_at_0: bool = False) -> Array:
+        self.out, self.mask0 = xp.sqrt(a), zero_grad_at_0
+        return self.out
+
+    def backward(self, g: Array) -> Array:
+        if self.mask0:
+            # NOTE: std and the 2-norm of a constant / zero input: PyTorch defines the gradient as 0 there, where the
+            # chain rule would give 0 * inf = nan
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                return xp.where(self.out == 0, 0, g / (2 * self.out))
+        return g / (2 * self.out)
+
+
+class Rsqrt(Primitive):
+    def forward(self, a: Array) -> Array:
+        self.out = 1 / xp.sqrt(a)
+        return self.out
+
+    def backward(self, g: Array) -> Array:
+        return -0.5 * g * self.out ** 3  # d(a^-1/2)/da = -1/2 a^-3/2
+
+
+class Sin(Primitive):
+    def forward(self, a: Array) -> Array:
+        self.a = a
+        return xp.sin(a)
+
+    def backward(self, g: Array) -> Array:
+        return g * xp.cos(self.a)
+
+
+class Cos(Primitive):
+    def forward(self, a: Array) -> Array:
+        self.a = a
+        return xp.cos(a)
+
+    def backward(self, g: Array) -> Array:
+        return -g * xp.sin(self.a)
+
+
+class Tanh(Primitive):
+    def forward(self, a: Array) -> Array:
+        self.out = xp.tanh(a)
+        return self.out
+
+    def backward(self, g: Array) -> Array:
+        return g * (1 - self.out * self.out)
+
+
+class Sigmoid(Primitive):
+    def forward(self, a: Array) -> Array:
+        # NOTE: exp(-|a|) never overflows; sigma(a) = 1/(1+e^-a) for a >= 0 and e^a/(1+e^a) below
+        e = xp.exp(-xp.abs(a))
+        self.out = xp.where(a >= 0, 1, e) / (1 + e)
+        return self.out
+
+    def backward(self, g: Array) -> Array:
+        return g * self.out * (1 - self.out)
+
+
+class Relu(Primitive):
+    def forward(self, a: Array) -> Array:
+        self.out = xp.maximum(a, 0)
+        return self.out
+
+    def backward(self, g: Array) -> Array:
+        return xp.where(self.out <= 0, 0, g)  # NOTE: not g * (out > 0): a nan input passes g on, as in PyTorch
+
+
+class Abs(Primitive):
+    def forward(self, a: Array) -> Array:
+        self.a = a
+        return xp.abs(a)
+
+    def backward(self, g: Array) -> Array:
+        return g * xp.sign(self.a)
+
+
+class Maximum(Primitive):
+    """Elementwise max; at ties the gradient is split in half between the inputs, as in PyTorch."""
+
+    def forward(self, a: Array, b: Array) -> Array:
+        self.a, self.b = a, b
+        return xp.maximum(a, b)
+
+    def backward(self, g: Array) -> tuple[Array, Array]:
+        return _split_ties(g, self.a, self.b)
+
+
+class Minimum(Primitive):
+    """Elementwise min; at ties the gradient is split in half between the inputs, as in PyTorch."""
+
+    def forward(self, a: Array, b: Array) -> Array:
+        self.a, self.b = a, b
+        return xp.minimum(a, b)
+
+    def backward(self, g: Array) -> tuple[Array, Array]:
+        return _split_ties(g, self.b, self.a)
+
+
+def _split_ties(g: Array, hi: Array, lo: Array) -> tuple[Array, Array]:
+    """Gradients of max(hi, lo) for the pair (first, second): all to the larger, half each at a tie.
+
+    NOTE: each side is zeroed only where it is strictly the smaller one, so where a nan makes both comparisons false
+    both inputs get g (PyTorch's maximum/minimum backward)."""
+    half = xp.where(hi == lo, g * 0.5, g)
+    return xp.where(hi < lo, 0, half), xp.where(hi > lo, 0, half)
+
+
+class Clamp(Primitive):
+    """clamp(a, lo, hi) = min(max(a, lo), hi); the gradient passes where lo <= a <= hi (bounds included)."""
+
+    def forward(self, a: Array, lo: Array | None, hi: Array | None) -> Array:
+        self.a, self.lo, self.hi = a, lo, hi
+        out = a
+        if lo is not None:
+            out = xp.maximum(out, lo)
+        if hi is not None:
+            out = xp.minimum(out, hi)
+        return out
+
+    def backward(self, g: Array) -> tuple[Array | None, Array | None, Array | None]:
+        # NOTE: PyTorch's masks exactly: a gets g where lo <= a <= hi, lo where a < lo, hi where a > hi; where the
+        # bounds cross (lo > hi) the output is hi, so hi takes all of g and lo none (clamp_backward_min_max)
+        a, lo, hi = self.a, self.lo, self.hi
+        need = self.needs_input_grad
+        keep = True
+        if lo is not None:
+            keep = a >= lo
+        if hi is not None:
+            keep = keep & (a <= hi)
+        both = lo is not None and hi is not None
+        glo = ghi = None
+        if lo is not None and need[1]:
+            glo = g * ((a < lo) & (lo < hi) if both else a < lo)
+        if hi is not None and need[2]:
+            ghi = g * ((a > hi) | (hi < lo) if both else a > hi)
+        return (g * keep if need[0] else None), glo, ghi
+
+
+class Where(Primitive):
+    def forward(self, cond: Array, a: Array, b: Array) -> Array:
+        self.cond = cond
+        return xp.where(cond, a, b)
+
+    def backward(self, g: Array) -> tuple[None, Array | None, Array | None]:
+        c = self.cond
+        need = self.needs_input_grad
+        return None, (xp.where(c, g, 0) if need[1] else None), (xp.where(c, 0, g) if need[2] else None)
+
+
+class Cast(Primitive):
+    """Change the element type; the gradient goes back in the input's type (the engine casts it)."""
+
+    def forward(self, a: Array, dtype: Any) -> Array:
+        return a.astype(dtype)
+
+    def backward(self, g: Array) -> tuple[Array, None]:
+        return g, None
+
+
+class Rounding(Primitive):
+    """floor, ceil, round, trunc, sign: piecewise constant, so the gradient is zero everywhere (as in PyTorch)."""
+
+    def forward(self, a: Array, fn: Any) -> Array:
+        return fn(a)
+
+    def backward(self, g: Array) -> tuple[Array, None]:
+        return xp.zeros_like(g), None
