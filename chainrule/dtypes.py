@@ -86,7 +86,9 @@ def as_dtype(d: Any) -> dtype:
     if isinstance(d, dtype):
         return d
     if d is _builtin_float:
-        return _default[0]
+        # NOTE: PyTorch maps the Python type float to float64 whatever the default dtype (torch.zeros(2, dtype=float)
+        # is double); the default dtype only governs inference from float *values*.
+        return float64
     if d is _builtin_int:
         return int64
     if d is _builtin_bool:

@@ -396,12 +396,23 @@ class Tensor(PointwiseMixin, ReductionMixin, ShapeMixin):
     def __radd__(self, other: Any) -> Tensor:
         return self._binary(other, E.Add, "add", True)
 
+    def _check_bool_sub(self, other: Any) -> None:
+        # NOTE: PyTorch raises RuntimeError when either operand is bool (a tensor or a Python bool), not TypeError
+        a_bool = self._data.dtype.kind == "b"
+        b_bool = isinstance(other, (bool, np.bool_)) or (isinstance(other, Tensor) and other._data.dtype.kind == "b")
+        if a_bool and b_bool:
+            raise RuntimeError("sub: subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+                               "`^` or `logical_xor()` operator instead.")
+        if a_bool or b_bool:
+            raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                               "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
     def __sub__(self, other: Any) -> Tensor:
-        if self._data.dtype.kind == "b" or (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
-            raise TypeError("sub: subtraction with two bool tensors is not supported; use logical_xor")
+        self._check_bool_sub(other)
         return self._binary(other, E.Sub, "sub")
 
     def __rsub__(self, other: Any) -> Tensor:
+        self._check_bool_sub(other)
         return self._binary(other, E.Sub, "sub", True)
 
     def __mul__(self, other: Any) -> Tensor:
@@ -423,20 +434,28 @@ class Tensor(PointwiseMixin, ReductionMixin, ShapeMixin):
     def __rtruediv__(self, other: Any) -> Tensor:
         return self._true_div(other, True)
 
+    def _raw_binary(self, other: Any, fn: Any, op: str, reverse: _bool = False) -> Tensor:
+        """A non-differentiable binary op on the promoted arrays; NumPy's broadcast error becomes PyTorch's."""
+        a, b = self._operands(other, op)
+        x, y = a._data, b._data if isinstance(b, Tensor) else b
+        if reverse:
+            x, y = y, x
+        try:
+            return Tensor._make(np.asarray(fn(x, y)), None, False)
+        except ValueError:
+            raise _broadcast_error(op, x, y) from None
+
     def __floordiv__(self, other: Any) -> Tensor:
-        a, b = self._operands(other, "floor_divide")
-        return Tensor._make(np.floor_divide(a._data, b._data if isinstance(b, Tensor) else b), None, False)
+        return self._raw_binary(other, np.floor_divide, "floor_divide")
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        a, b = self._operands(other, "floor_divide")
-        return Tensor._make(np.floor_divide(b._data if isinstance(b, Tensor) else b, a._data), None, False)
+        return self._raw_binary(other, np.floor_divide, "floor_divide", True)
 
     def __mod__(self, other: Any) -> Tensor:
         """Python-style remainder ``a - b * floor(a / b)`` (torch.remainder), differentiable in both operands."""
         if self._data.dtype.kind != "f" and not (isinstance(other, Tensor) and other.is_floating_point()) \
                 and not isinstance(other, float):
-            a, b = self._operands(other, "remainder")
-            return Tensor._make(np.remainder(a._data, b._data if isinstance(b, Tensor) else b), None, False)
+            return self._raw_binary(other, np.remainder, "remainder")
         return self - (self / other).floor() * other
 
     def __rmod__(self, other: Any) -> Tensor:
@@ -496,7 +515,9 @@ class Tensor(PointwiseMixin, ReductionMixin, ShapeMixin):
         try:
             return MatMul.apply(a, b)
         except ValueError:
-            raise _broadcast_error("matmul (batch dimensions)", sa[:-2], sb[:-2]) from None
+            # NOTE: _broadcast_error reads np.shape(); zero-copy arrays of the batch shapes, not the shape tuples
+            raise _broadcast_error("matmul (batch dimensions)", np.broadcast_to(0, sa[:-2]),
+                                   np.broadcast_to(0, sb[:-2])) from None
 
     # ----------------------------------------------------------------- comparisons (no gradient)
     def _compare(self, other: Any, fn: Any, op: str) -> Tensor:
@@ -695,9 +716,10 @@ class Tensor(PointwiseMixin, ReductionMixin, ShapeMixin):
             return
         try:
             self._data[idx] = v._data
-        except ValueError as e:
+        except ValueError:
+            # NOTE: the shape of the indexed positions, not NumPy's message (error path only: the copy is fine)
             raise RuntimeError(f"__setitem__: cannot assign a value of shape {tuple(v.shape)} to the indexed "
-                               f"positions ({e})") from None
+                               f"positions of shape {tuple(self._data[idx].shape)}") from None
 
     def index_put_(self, indices: tuple[Any, ...], values: Any, accumulate: _bool = False) -> Tensor:
         """``self[indices] = values`` (``+=`` with ``accumulate``, repeated indices adding up)."""

@@ -29,7 +29,10 @@ def _infer_np(data: Any) -> np.ndarray:
         return np.asarray(data)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _untensor(data)
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError:  # NOTE: a ragged nested list; say where, as PyTorch does, instead of NumPy's message
+        raise _ragged_error(data) from None
     if arr.dtype == np.float64:
         arr = arr.astype(dtypes.get_default_dtype().np)
     elif arr.dtype.kind in "iu":
@@ -38,6 +41,24 @@ def _infer_np(data: Any) -> np.ndarray:
         raise TypeError(f"tensor(): could not infer the dtype of {type(data).__name__} data (got NumPy dtype "
                         f"{arr.dtype}); nested sequences must be rectangular and hold numbers")
     return arr
+
+
+def _ragged_error(data: Any) -> Exception:
+    """Where a nested sequence stops being rectangular, walked level by level (no recursion)."""
+    level, dim = [data], 0
+    while level:
+        seqs = [x for x in level if isinstance(x, (list, tuple))]
+        if not seqs:
+            break
+        if len(seqs) != len(level):
+            return TypeError(f"tensor(): not a sequence: expected sequences at every position of dim {dim}, got a mix "
+                             "of sequences and numbers")
+        n = len(seqs[0])
+        bad = next((len(x) for x in seqs if len(x) != n), None)
+        if bad is not None:
+            return ValueError(f"tensor(): expected sequence of length {n} at dim {dim} (got {bad})")
+        level, dim = [x for q in seqs for x in q], dim + 1
+    return ValueError(f"tensor(): could not convert {type(data).__name__} data to a rectangular array of numbers")
 
 
 def _flat(data: Any) -> Any:
@@ -171,6 +192,8 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype:
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """The n x m identity matrix."""
     check_device(device, "eye")
+    if n < 0 or (m is not None and m < 0):  # NOTE: NumPy's own ValueError would leak otherwise
+        raise RuntimeError(f"eye: n and m must be greater or equal to 0, got n={n}, m={m}")
     t = Tensor._make(np.eye(n, n if m is None else m, dtype=_dt(dtype)), None, False)
     return t.requires_grad_(True) if requires_grad else t
 
@@ -218,6 +241,8 @@ def randint(low: int, high: int | None = None, size: Sequence[int] | None = None
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """A random permutation of 0..n-1."""
     check_device(device, "randperm")
+    if n < 0:
+        raise RuntimeError(f"randperm: trying to create tensor with negative dimension {n}: [{n}]")
     arr = np_generator(generator).permutation(int(n))
     return Tensor._make(arr.astype(dtypes.as_dtype(dtype).np if dtype is not None else np.int64), None, False)
 
@@ -268,41 +293,43 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  
     return Tensor._make(out.reshape(w.shape[:-1] + (num_samples,)), None, False)
 
 
-def _like(t: Tensor, dtype: Any) -> tuple[tuple[int, ...], Any]:
+def _like(t: Tensor, dtype: Any, op: str) -> tuple[tuple[int, ...], Any]:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(t).__name__}")
     return t._data.shape, dtype if dtype is not None else t.dtype
 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    s, d = _like(input, dtype)
+    s, d = _like(input, dtype, "zeros_like")
     return zeros(s, dtype=d, device=device, requires_grad=requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    s, d = _like(input, dtype)
+    s, d = _like(input, dtype, "ones_like")
     return ones(s, dtype=d, device=device, requires_grad=requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    s, d = _like(input, dtype)
+    s, d = _like(input, dtype, "empty_like")
     return empty(s, dtype=d, device=device, requires_grad=requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
-    s, d = _like(input, dtype)
+    s, d = _like(input, dtype, "full_like")
     return full(s, fill_value, dtype=d, device=device, requires_grad=requires_grad)
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    s, d = _like(input, dtype)
+    s, d = _like(input, dtype, "rand_like")
     return rand(s, dtype=d, device=device, requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    s, d = _like(input, dtype)
+    s, d = _like(input, dtype, "randn_like")
     return randn(s, dtype=d, device=device, requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None) -> Tensor:  # noqa: A002
-    s, d = _like(input, dtype)
+    s, d = _like(input, dtype, "randint_like")
     return randint(low, high, s, dtype=d)

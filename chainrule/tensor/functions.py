@@ -49,6 +49,8 @@ def _promoted(tensors: Sequence[Tensor], op: str) -> list[Tensor]:
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension ``dim``; all other sizes must match."""
+    if len(tensors) == 0:  # NOTE: ValueError here (stack raises RuntimeError), as in PyTorch
+        raise ValueError("cat(): expected a non-empty list of Tensors")
     ts = _promoted(tensors, "cat")
     ts = [t for t in ts if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or ts[:1]  # PyTorch skips empty 1-D
     ref = ts[0]
@@ -218,8 +220,9 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a.shape != b.shape:
-        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have "
-                           "the same number of elements, but got different")
+        raise RuntimeError(f"dot: inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+                           f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+                           "respectively")
     return a.matmul(b)
 
 
@@ -231,6 +234,8 @@ def mv(a: Tensor, v: Tensor) -> Tensor:
 
 def outer(a: Tensor, b: Tensor) -> Tensor:
     """a_i b_j."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"outer: expected 1-D arguments, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return a.reshape(-1, 1) * b.reshape(1, -1)
 
 
@@ -260,6 +265,9 @@ def meshgrid(*tensors: Tensor, indexing: str = "ij") -> tuple[Tensor, ...]:
 
 
 def _tri(input: Tensor, diagonal: int, upper: bool) -> Tensor:  # noqa: A002
+    if input.ndim < 2:
+        raise RuntimeError(f"{'triu' if upper else 'tril'}: input tensor must have at least 2 dimensions, got shape "
+                           f"{tuple(input.shape)}")
     r, c = input.shape[-2], input.shape[-1]
     mask = np.triu(np.ones((r, c), dtype=bool), diagonal) if upper else np.tril(np.ones((r, c), dtype=bool), diagonal)
     return E.Where.apply(mask, input, np.zeros((), dtype=input._data.dtype))
@@ -276,6 +284,8 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D (shape {tuple(input.shape)})")
     if input.ndim == 1:
         n = input.shape[0] + builtins.abs(diagonal)
         i = np.arange(input.shape[0])
