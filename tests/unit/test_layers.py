@@ -20,8 +20,9 @@ RANK = {
     "ops": 3,
     "tensor": 4,
     "nn": 5,
-    "optim": 6, "data": 6, "utils": 6,
-    "models": 7,
+    "optim": 6, "utils": 6, "vision": 6,
+    "data": 6.5,  # chainrule.data re-exports chainrule.utils.data (its home), so it sits just above utils
+    "models": 7, "datasets": 7,  # datasets build on utils.data (Dataset, TensorDataset)
     "train": 8,
     "cli": 9,
 }
