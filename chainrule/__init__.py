@@ -204,4 +204,4 @@ from .tensor.functions import (  # noqa: F401 - re-exported
 from .tensor.legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
 
 __version__ = "0.1.0"
-from . import optim
+from . import data, datasets, optim, train, utils, vision

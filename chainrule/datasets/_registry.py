@@ -1,0 +1,69 @@
+"""Datasets by name: ``get_dataset('mnist1d', 'train')``, ``list_datasets()``."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Callable
+
+import numpy as np
+
+from ..utils.data import Dataset
+from .digits import Digits
+from .mnist import MNIST, FashionMNIST
+from .mnist1d import MNIST1D
+from .synthetic import SyntheticDataset, make_blobs, make_moons, make_spirals, make_xor
+
+__all__ = ["get_dataset", "list_datasets"]
+
+_SPLITS = ("train", "test")
+
+
+def _files_dataset(cls: type) -> Callable[..., Dataset[Any]]:
+    def build(split: str, **kw: Any) -> Dataset[Any]:
+        return cls(train=split == "train", **kw)
+    return build
+
+
+def _synthetic(maker: Callable[..., Any]) -> Callable[..., Dataset[Any]]:
+    def build(split: str, seed: int = 0, **kw: Any) -> Dataset[Any]:
+        # train and test are independent draws of the same distribution: seed the stream with (seed, split)
+        kw.setdefault("generator", np.random.default_rng([int(seed), _SPLITS.index(split)]))
+        X, y = maker(**kw)[:2]
+        return SyntheticDataset(X, y)
+    return build
+
+
+_REGISTRY: dict[str, Callable[..., Dataset[Any]]] = {
+    "mnist1d": _files_dataset(MNIST1D),
+    "fashion_mnist": _files_dataset(FashionMNIST),
+    "mnist": _files_dataset(MNIST),
+    "digits": _files_dataset(Digits),
+    "spirals": _synthetic(make_spirals),
+    "moons": _synthetic(make_moons),
+    "xor": _synthetic(make_xor),
+    "blobs": _synthetic(make_blobs),
+}
+
+
+def list_datasets() -> list[str]:
+    """The names :func:`get_dataset` accepts, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_dataset(name: str, split: str = "train", **kwargs: Any) -> Dataset[Any]:
+    """The ``split`` ('train' or 'test') of dataset ``name``; ``kwargs`` go to its class or maker.
+
+    Synthetic sets take the maker's arguments plus ``seed`` (default 0); their train and test splits are
+    independent draws.
+
+    Raises:
+        ValueError: an unknown name (with the closest known names) or split.
+    """
+    key = name.lower().replace("-", "_")
+    if key not in _REGISTRY:
+        close = difflib.get_close_matches(key, list(_REGISTRY), n=3, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(f"get_dataset: unknown dataset {name!r}{hint} (known: {', '.join(list_datasets())})")
+    if split not in _SPLITS:
+        raise ValueError(f"get_dataset: split must be 'train' or 'test', got {split!r}")
+    return _REGISTRY[key](split, **kwargs)
