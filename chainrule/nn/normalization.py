@@ -1,5 +1,6 @@
-"""Normalisation layers: BatchNorm1d (on a shared ``_BatchNorm`` base that owns the parameters, the running
-statistics and their update, so BatchNorm2d only says which input shapes it takes) and LayerNorm."""
+"""Normalisation layers: BatchNorm1d/2d (on a shared ``_BatchNorm`` base that owns the parameters, the running
+statistics and their update, so each only says which input shapes it takes), InstanceNorm2d (the same state),
+LayerNorm, GroupNorm and LocalResponseNorm."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from .functional import normalization as F
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "InstanceNorm2d", "LayerNorm", "GroupNorm", "LocalResponseNorm"]
 
 
 class _BatchNorm(Module):
@@ -129,6 +130,73 @@ class BatchNorm1d(_BatchNorm):
     _expected = {2: "(N, {C})", 3: "(N, {C}, L)"}
 
 
+class BatchNorm2d(_BatchNorm):
+    r"""Batch normalisation over a 4-D input (Ioffe & Szegedy, 2015), per channel over the batch and the spatial
+    positions:
+
+    .. math:: y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \gamma + \beta
+
+    Args, running statistics and buffers as :class:`BatchNorm1d`.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`
+        - Output: the same shape.
+
+    Example::
+
+        >>> m = nn.BatchNorm2d(16)
+        >>> y = m(chainrule.randn(8, 16, 5, 5))
+    """
+
+    _expected = {4: "(N, {C}, H, W)"}
+
+
+class InstanceNorm2d(_BatchNorm):
+    r"""Instance normalisation (Ulyanov et al., 2016): each channel of each sample normalised over its spatial
+    positions (:func:`~chainrule.nn.functional.instance_norm`):
+
+    .. math:: y = \frac{x - \mathrm{E}_{hw}[x]}{\sqrt{\mathrm{Var}_{hw}[x] + \epsilon}} \gamma + \beta
+
+    Args:
+        num_features: :math:`C`.
+        eps: added to the variance before the square root.
+        momentum: the weight of each new batch in the running estimates (None: 0, as PyTorch).
+        affine: learn per-channel :math:`\gamma, \beta` (default False, as PyTorch).
+        track_running_stats: keep running estimates and normalise with them in evaluation (default False).
+        bias: learn :math:`\beta` (with ``affine``).
+
+    Shape:
+        - Input: :math:`(N, C, H, W)` or :math:`(C, H, W)`
+        - Output: the same shape.
+
+    Example::
+
+        >>> m = nn.InstanceNorm2d(3, affine=True)
+        >>> y = m(chainrule.randn(2, 3, 8, 8))
+    """
+
+    _expected = {3: "({C}, H, W)", 4: "(N, {C}, H, W)"}
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        shape = tuple(input.shape)
+        if len(shape) not in self._expected:
+            raise ValueError(f"InstanceNorm2d: expected 3D (C, H, W) or 4D (N, C, H, W) input, got {len(shape)}D "
+                             f"input of shape {shape}")
+        x = input.unsqueeze(0) if len(shape) == 3 else input
+        if x.shape[1] != self.num_features:
+            raise RuntimeError(f"InstanceNorm2d({self.num_features}): expected input of shape "
+                               f"{self._expected[len(shape)].format(C=self.num_features)}, got {shape}")
+        use_input_stats = self.training or not self.track_running_stats
+        y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
+                            0.0 if self.momentum is None else self.momentum, self.eps)
+        return y.squeeze(0) if len(shape) == 3 else y
+
+
 class LayerNorm(Module):
     r"""Layer normalisation (Ba et al., 2016): every sample normalised over its last dimensions,
 
@@ -187,3 +255,97 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    r"""Group normalisation (Wu & He, 2018): the channels split into ``num_groups`` groups, each sample's group
+    normalised over its channels and positions (:func:`~chainrule.nn.functional.group_norm`):
+
+    .. math:: y = \frac{x - \mathrm{E}_g[x]}{\sqrt{\mathrm{Var}_g[x] + \epsilon}} \gamma_c + \beta_c
+
+    Args:
+        num_groups: :math:`G`, dividing ``num_channels``.
+        num_channels: :math:`C`.
+        eps: added to the variance before the square root.
+        affine: learn per-channel :math:`\gamma` (``weight``, ones) and :math:`\beta` (``bias``, zeros).
+        bias: learn :math:`\beta` (with ``affine``).
+
+    Shape:
+        - Input: :math:`(N, C, *)`
+        - Output: the same shape.
+
+    Example::
+
+        >>> m = nn.GroupNorm(2, 6)
+        >>> y = m(chainrule.randn(4, 6, 5, 5))
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+        check_device(device, "GroupNorm")
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels must be divisible by num_groups, got num_groups={num_groups} "
+                             f"and num_channels={num_channels}")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        dt = dtype or dtypes.get_default_dtype()
+        if affine:
+            self.weight = Parameter(ones(num_channels, dtype=dt))
+            if bias:
+                self.bias = Parameter(zeros(num_channels, dtype=dt))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        """Weight 1, bias 0."""
+        if self.weight is not None:
+            self.weight._data[...] = 1
+        if self.bias is not None:
+            self.bias._data[...] = 0
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        shape = tuple(input.shape)
+        if len(shape) < 2 or shape[1] != self.num_channels:
+            raise RuntimeError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected input of shape "
+                               f"(N, {self.num_channels}, *), got {shape}")
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class LocalResponseNorm(Module):
+    r"""Local response normalisation across channels (AlexNet), PyTorch's formula
+    (:func:`~chainrule.nn.functional.local_response_norm`):
+
+    .. math:: b_c = a_c \Big/ \Big(k + \frac{\alpha}{n} \sum_{c'} a_{c'}^2\Big)^{\beta}
+
+    over the ``size`` channels :math:`c - \lfloor n/2 \rfloor \ldots c + \lfloor (n-1)/2 \rfloor`.
+
+    Args:
+        size: :math:`n`, the number of neighbouring channels.
+        alpha, beta, k: the constants (AlexNet: ``size=5, alpha=1e-4, beta=0.75, k=2``).
+
+    Shape:
+        - Input: :math:`(N, C, *)`
+        - Output: the same shape.
+
+    Example::
+
+        >>> m = nn.LocalResponseNorm(5, k=2.0)
+        >>> y = m(chainrule.randn(2, 16, 8, 8))
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

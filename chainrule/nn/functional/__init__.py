@@ -21,7 +21,9 @@ from .activation import (
                    softplus,
                    tanh,
 )
-from .dropout import dropout
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
+from .conv import channel_shuffle, conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from .dropout import dropout, dropout2d
 from .linear import embedding, linear
 from .loss import (
                    asymmetric_loss,
@@ -40,4 +42,16 @@ from .loss import (
                    sigmoid_focal_loss,
                    smooth_l1_loss,
 )
-from .normalization import batch_norm, layer_norm
+from .normalization import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm
+from .pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    stochastic_pool2d,
+)
+from .vision import interpolate, pixel_shuffle, pixel_unshuffle

@@ -1,4 +1,5 @@
-"""Dropout, as ``torch.nn.functional.dropout``: inverted dropout with masks from chainrule's default generator."""
+"""Dropout, as ``torch.nn.functional.dropout`` and ``dropout2d``: inverted dropout with masks from chainrule's
+default generator."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from ...ops.elementwise import Mul
 from ...random import np_generator
 from ...tensor import Tensor
 
-__all__ = ["dropout"]
+__all__ = ["dropout", "dropout2d"]
 
 
 def _check_p(p: float) -> None:
@@ -52,4 +53,40 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         noise *= 1.0 / (1.0 - p)  # a Python float: stays in the input's dtype
     if inplace:
         return input._inplace("dropout_", lambda t: Mul.apply(t, noise))
+    return Mul.apply(input, noise)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    r"""Channel dropout (Tompson et al., 2015): zero each whole channel :math:`x[n, c]` with probability ``p`` and
+    scale the kept ones by :math:`1 / (1 - p)`:
+
+    .. math:: y[n, c] = x[n, c] \, m_{nc} / (1 - p), \quad m_{nc} \sim \text{Bernoulli}(1 - p)
+
+    Neighbouring pixels of a feature map are strongly correlated, so element-wise dropout barely regularises
+    convolutions; dropping whole maps does. As PyTorch, a 3-D input is taken as :math:`(N, C, L)` (one mask per
+    sample and channel), not as an unbatched image. In evaluation it returns ``input`` itself.
+
+    Args:
+        input: :math:`(N, C, H, W)` or :math:`(N, C, L)`.
+        p: the probability of zeroing a channel, in [0, 1].
+        training: apply dropout (True) or return the input (False).
+        inplace: overwrite ``input`` and return it.
+
+    Shape: output as input.
+    """
+    _check_p(p)
+    if input.dim() < 2:
+        raise RuntimeError(f"dropout2d: expected input of shape (N, C, H, W) or (N, C, L), got {tuple(input.shape)}")
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    input._require_float("dropout2d")
+    dt = input._data.dtype
+    mask_shape = input._data.shape[:2] + (1,) * (input.dim() - 2)
+    if p == 1.0:
+        noise = np.zeros(mask_shape, dtype=dt)
+    else:
+        noise = (np_generator(None).random(mask_shape, dtype=np.float32) >= p).astype(dt)
+        noise *= 1.0 / (1.0 - p)
+    if inplace:
+        return input._inplace("dropout2d_", lambda t: Mul.apply(t, noise))
     return Mul.apply(input, noise)
