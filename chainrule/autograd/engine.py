@@ -133,7 +133,7 @@ def _run(roots: Sequence[Any], root_grads: Sequence[np.ndarray], retain_graph: b
             if k in capture:
                 captured[k] = g
         return captured
-    handed: set[int] = set()
+    handed = {id(g) for g in root_grads}  # the caller's arrays: a leaf must not keep one as its .grad
     for k, g in leaf_grads.items():
         t = leaves[k]
         if t._hooks is not None:
@@ -206,8 +206,9 @@ def _prepare_roots(tensors: list[Any], grads: list[Any], where: str) -> tuple[li
                                    f"of shape {tuple(t.shape)}; pass gradient=)")
             arr = np.ones_like(t._data)
         else:
-            # copied: the caller's array must not end up as (and be mutated through) a leaf's .grad
-            arr = np.array(g._data if isinstance(g, T) else g, dtype=t._data.dtype, copy=True)
+            # NOTE: not copied (a full pass and a fresh allocation per backward): no backward writes into its
+            # incoming gradient, and _run copies a root gradient before it can become (and be mutated as) a .grad
+            arr = np.asarray(g._data if isinstance(g, T) else g, dtype=t._data.dtype)
             if arr.shape != t._data.shape:
                 raise RuntimeError(f"{where}: mismatch in shape: grad_output has shape {tuple(arr.shape)} and output "
                                    f"has shape {tuple(t._data.shape)}")

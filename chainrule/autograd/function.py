@@ -172,6 +172,10 @@ class Primitive(Function):
     """
 
     _raw = True
+    # NOTE: the output of ``forward`` as a plain function of the input arrays (Add: ``operator.add``), for ops whose
+    # forward computes nothing else. Tensor operators call it directly when no graph is recorded, without making a
+    # node: on small tensors that halves the cost of an op.
+    fn: Callable[..., Any] | None = None
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
@@ -179,7 +183,7 @@ class Primitive(Function):
         T = _TENSOR[0]
         ctx = object.__new__(cls)
         if GRAD_ENABLED[0]:
-            needs = tuple([isinstance(a, T) and a.requires_grad for a in args])
+            needs = tuple([isinstance(a, T) and a._rg for a in args])
             ctx.needs_input_grad = needs
             out = ctx.forward(*[a._data if isinstance(a, T) else a for a in args], **kwargs)
             if type(out) is not np.ndarray:

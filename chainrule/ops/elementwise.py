@@ -3,6 +3,7 @@ gradients back to each input's shape."""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from ..autograd.function import Primitive
@@ -12,6 +13,8 @@ Array = Any
 
 
 class Add(Primitive):
+    fn = staticmethod(operator.add)
+
     def forward(self, a: Array, b: Array) -> Array:
         return a + b
 
@@ -20,6 +23,8 @@ class Add(Primitive):
 
 
 class Sub(Primitive):
+    fn = staticmethod(operator.sub)
+
     def forward(self, a: Array, b: Array) -> Array:
         return a - b
 
@@ -28,6 +33,8 @@ class Sub(Primitive):
 
 
 class Mul(Primitive):
+    fn = staticmethod(operator.mul)
+
     def forward(self, a: Array, b: Array) -> Array:
         need = self.needs_input_grad
         self.a = a if need[1] else None
@@ -39,6 +46,8 @@ class Mul(Primitive):
 
 
 class Div(Primitive):
+    fn = staticmethod(operator.truediv)
+
     def forward(self, a: Array, b: Array) -> Array:
         out = a / b
         self.b = b
@@ -52,6 +61,8 @@ class Div(Primitive):
 
 
 class Pow(Primitive):
+    fn = staticmethod(operator.pow)
+
     def forward(self, a: Array, b: Array) -> Array:
         out = a ** b
         self.a, self.b = a, b
@@ -196,6 +207,8 @@ class Abs(Primitive):
 class Maximum(Primitive):
     """Elementwise max; at ties the gradient is split in half between the inputs, as in PyTorch."""
 
+    fn = staticmethod(xp.maximum)
+
     def forward(self, a: Array, b: Array) -> Array:
         self.a, self.b = a, b
         return xp.maximum(a, b)
@@ -206,6 +219,8 @@ class Maximum(Primitive):
 
 class Minimum(Primitive):
     """Elementwise min; at ties the gradient is split in half between the inputs, as in PyTorch."""
+
+    fn = staticmethod(xp.minimum)
 
     def forward(self, a: Array, b: Array) -> Array:
         self.a, self.b = a, b

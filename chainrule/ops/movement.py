@@ -9,6 +9,64 @@ from ..backend import xp
 
 Array = Any
 
+# NOTE: measured break-even points: below _FLAT_MIN added elements plain add.at is cheaper than flattening the
+# positions; below _ROW_SORT_MIN elements per row, sorting the index to find repeats costs more than it saves
+_FLAT_MIN = 256
+_ROW_SORT_MIN = 32
+
+
+def index_add(out: Array, index: Any, v: Array, zeroed: bool = False) -> None:
+    """``out[index] += v`` in place, where a position that ``index`` picks several times gets every addition.
+
+    NOTE: ``xp.add.at`` is exact but slow on rows: NumPy's fast path is a 1-D target with a 1-D index, so for a
+    plain index array (rows of ``out``) the positions are flattened first. With wide rows the index is sorted
+    instead: the first occurrence of each row is a plain vectorised update (``=`` into a ``zeroed`` target) and
+    only the repeats go through ``add.at``; when most rows are repeats, each distinct row's sum comes from one
+    ``add.reduceat``. Each element still receives its additions in index order.
+    """
+    if not out.flags.c_contiguous:  # the flat view below would be a copy
+        xp.add.at(out, index, v)
+        return
+    if isinstance(index, xp.ndarray) and index.dtype.kind in "iu" and out.ndim > 1 and \
+            index.size * out[0].size >= _FLAT_MIN:
+        rows = index.reshape(-1).astype(xp.intp, copy=False)  # NOTE: uint64 + int64 positions would be float
+        if rows.size == 0:
+            return
+        if rows.min() < 0:
+            rows = xp.where(rows < 0, rows + out.shape[0], rows)
+        width = out[0].size
+        vr = xp.broadcast_to(v, index.shape + out.shape[1:]).reshape((rows.size,) + out.shape[1:])
+        if width >= _ROW_SORT_MIN:
+            order = xp.argsort(rows, kind="stable")
+            s = rows[order]
+            first = xp.empty(s.shape, dtype=bool)
+            first[0] = True
+            xp.not_equal(s[1:], s[:-1], out=first[1:])
+            if first.all():
+                if zeroed:
+                    out[rows] = vr
+                else:
+                    out[rows] += vr
+                return
+            starts = xp.flatnonzero(first)
+            if 2 * starts.size < rows.size:  # mostly repeats: one segment sum per distinct row, in index order
+                sums = xp.add.reduceat(vr[order], starts, axis=0)
+                if zeroed:
+                    out[s[starts]] = sums
+                else:
+                    out[s[starts]] += sums
+                return
+            head, order = order[first], order[~first]
+            if zeroed:
+                out[rows[head]] = vr[head]
+            else:
+                out[rows[head]] += vr[head]
+            rows, vr = rows[order], vr[order]
+        flat = (rows[:, None] * width + xp.arange(width)).reshape(-1)
+        xp.add.at(out.reshape(-1), flat, vr.reshape(-1))
+        return
+    xp.add.at(out, index, v)  # any other index (tuples, slices): NumPy's general path
+
 
 class Reshape(Primitive):
     def forward(self, a: Array, shape: tuple[int, ...]) -> Array:
@@ -58,7 +116,7 @@ class GetItem(Primitive):
     def backward(self, g: Array) -> Array:
         out = xp.zeros(self.shape, dtype=g.dtype)
         if self.accumulate:
-            xp.add.at(out, self.index, g)
+            index_add(out, self.index, g, zeroed=True)
         else:
             out[self.index] = g
         return out
@@ -70,7 +128,7 @@ class IndexPut(Primitive):
     def forward(self, a: Array, v: Array, index: Any, accumulate: bool) -> Array:
         out = a.copy()
         if accumulate:
-            xp.add.at(out, index, v)
+            index_add(out, index, v)
         else:
             out[index] = v
         self.index, self.vshape, self.accumulate = index, xp.shape(v), accumulate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..autograd.function import Primitive
@@ -119,29 +120,79 @@ class LogSumExp(Primitive):
         return gk * xp.exp(self.a - self.outk)
 
 
+_EXP_BOUNDS: dict[Any, tuple[float, float]] = {}  # dtype -> (log(tiny) + 1, log(max) - 1)
+
+
+def _shift_free(a: Array, n: int) -> bool:
+    """True when ``exp(a)`` needs no max shift before a sum of ``n`` terms: no term overflows or underflows."""
+    bounds = _EXP_BOUNDS.get(a.dtype)
+    if bounds is None:
+        fi = xp.finfo(a.dtype)
+        bounds = _EXP_BOUNDS[a.dtype] = (math.log(float(fi.tiny)) + 1.0, math.log(float(fi.max)) - 1.0)
+    # NOTE: a nan or an infinity fails both comparisons and takes the shifted path
+    return bool(bounds[0] <= a.min()) and bool(a.max() <= bounds[1] - math.log(n))
+
+
 class Softmax(Primitive):
-    """softmax(a)_i = exp(a_i - max) / sum_j exp(a_j - max) along ``axis``."""
+    """softmax(a)_i = exp(a_i - max) / sum_j exp(a_j - max) along ``axis``.
+
+    NOTE: the shift by the row max only guards exp against overflow (and the sum against underflow). When every
+    element lies where exp is a normal number and the sum of a row cannot overflow, exp(a) is used unshifted: the
+    same quotient to rounding, without a broadcast subtraction over the whole array (min and max of the whole array
+    are two cheap contiguous reductions). One output array is allocated and filled in place.
+    """
 
     def forward(self, a: Array, axis: int) -> Array:
-        e = xp.exp(a - a.max(axis=axis, keepdims=True))
+        e = xp.empty(a.shape, a.dtype)
+        if a.size == 0:
+            self.out, self.axis = e, axis
+            return e
+        if _shift_free(a, a.shape[axis] if a.ndim else 1):
+            xp.exp(a, out=e)
+        else:
+            xp.subtract(a, a.max(axis=axis, keepdims=True), out=e)
+            xp.exp(e, out=e)
         e /= e.sum(axis=axis, keepdims=True)
         self.out, self.axis = e, axis
         return e
 
     def backward(self, g: Array) -> Array:
-        out = self.out
-        # J^T g = out * (g - <g, out>)
-        return out * (g - (g * out).sum(axis=self.axis, keepdims=True))
+        out, axis = self.out, self.axis
+        if out.ndim == 0:
+            return out * (g - g * out)
+        # J^T g = out * (g - <g, out>); the row dot product without a temporary product array
+        r = g - xp.expand_dims(xp.vecdot(g, out, axis=axis), axis)  # type: ignore[call-overload] # stub lacks axis
+        r *= out
+        return r
 
 
 class LogSoftmax(Primitive):
-    """log_softmax(a)_i = a_i - max - log(sum_j exp(a_j - max)) along ``axis``."""
+    """log_softmax(a)_i = a_i - max - log(sum_j exp(a_j - max)) along ``axis``.
+
+    NOTE: the max shift is skipped when it is not needed (see :class:`Softmax`). The exponentials and their row sums
+    are kept for the backward, softmax = e / sum(e), which then needs no exp of its own.
+    """
 
     def forward(self, a: Array, axis: int) -> Array:
-        s = a - a.max(axis=axis, keepdims=True)
-        out = s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
-        self.out, self.axis = out, axis
+        out = xp.empty(a.shape, a.dtype)
+        self.axis = axis
+        if a.size == 0:
+            return out
+        if _shift_free(a, a.shape[axis] if a.ndim else 1):
+            src = a
+        else:
+            src = xp.subtract(a, a.max(axis=axis, keepdims=True), out=out)
+        e = xp.exp(src, out=xp.empty(a.shape, a.dtype))
+        s = e.sum(axis=axis, keepdims=True)
+        xp.subtract(src, xp.log(s), out=out)
+        if self.needs_input_grad[0]:
+            self.e, self.s = e, s
         return out
 
     def backward(self, g: Array) -> Array:
-        return g - xp.exp(self.out) * g.sum(axis=self.axis, keepdims=True)
+        if g.size == 0:
+            return xp.zeros_like(g)
+        gs = g.sum(axis=self.axis, keepdims=True)
+        gs /= self.s
+        r = xp.multiply(self.e, gs, out=xp.empty(g.shape, g.dtype))
+        return xp.subtract(g, r, out=r)

@@ -384,6 +384,13 @@ class Tensor(PointwiseMixin, ReductionMixin, ShapeMixin):
     def _binary(self, other: Any, prim: Any, op: str, reverse: _bool = False) -> Tensor:
         a, b = self._operands(other, op)
         try:
+            fn = prim.fn
+            if fn is not None:
+                bt = isinstance(b, Tensor)
+                if not (GRAD_ENABLED[0] and (a._rg or (bt and b._rg))):  # no node to record: skip apply
+                    bd = b._data if bt else b
+                    out = fn(bd, a._data) if reverse else fn(a._data, bd)
+                    return Tensor._make(out if type(out) is np.ndarray else np.asarray(out), None, False)
             return prim.apply(b, a) if reverse else prim.apply(a, b)
         except ValueError as e:
             if "broadcast" in str(e):
