@@ -54,6 +54,7 @@ from .pooling import (
                    StochasticPool2d,
 )
 from .positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .separable import ChannelShuffle, DepthwiseSeparableConv2d, FlattenedConv2d, SpatiallySeparableConv2d
 from .transformer import (
                    Transformer,

@@ -1,5 +1,6 @@
-"""``chainrule.nn.utils``: gradient clipping."""
+"""``chainrule.nn.utils``: gradient clipping; ``rnn.detach_state`` for truncated BPTT."""
 
+from . import rnn
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
+__all__ = ["rnn", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
