@@ -1,6 +1,8 @@
 """``chainrule`` / ``python -m chainrule``: the command line entry point.
 
-Subcommands join as their parts land (train, evaluate, summary, models, bench); today: ``info``.
+Subcommands: ``train``, ``evaluate``, ``models``, ``info``. A user's mistake (an unknown model, a bad
+hyperparameter, an unwritable folder, a corrupted checkpoint) is reported in one line with a non-zero exit code, never
+a traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Sequence
 import numpy as np
 
 import chainrule
+
+from . import train as train_cli
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -32,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "the chain rule up.")
     parser.add_argument("--version", action="version", version=f"chainrule {chainrule.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    train_cli.add_parsers(sub)
     p = sub.add_parser("info", help="show versions and the compute setup")
     p.set_defaults(func=_info)
     return parser
@@ -44,7 +49,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except train_cli.CLIError as e:
+        print(f"chainrule {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, RuntimeError, OSError, ImportError, KeyError) as e:
+        # NOTE: the library's errors already name the operation and the values; one line is enough for a user
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"chainrule {args.command}: error: {msg}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"chainrule {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

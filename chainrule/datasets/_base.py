@@ -58,6 +58,12 @@ class ArrayDataset(Dataset[tuple[Any, Any]]):
         xt = self.transform(x) if self.transform is not None else self._default_transform(x)
         return xt, (self.target_transform(y) if self.target_transform is not None else y)
 
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The whole set as the default transform makes each sample: float32 inputs ``data / scale`` (with the
+        channel axis when images) and int64 targets, in one vectorised conversion (for a ``TensorDataset``)."""
+        x = self.data.astype(np.float32) / self._scale
+        return (x[:, None] if self._add_channel else x), self.targets.astype(np.int64, copy=False)
+
     @property
     def class_to_idx(self) -> dict[str, int]:
         """Class name → index, as torchvision's datasets have it."""

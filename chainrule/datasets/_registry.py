@@ -24,12 +24,14 @@ def _files_dataset(cls: type) -> Callable[..., Dataset[Any]]:
     return build
 
 
-def _synthetic(maker: Callable[..., Any]) -> Callable[..., Dataset[Any]]:
-    def build(split: str, seed: int = 0, **kw: Any) -> Dataset[Any]:
-        # train and test are independent draws of the same distribution: seed the stream with (seed, split)
-        kw.setdefault("generator", np.random.default_rng([int(seed), _SPLITS.index(split)]))
-        X, y = maker(**kw)[:2]
-        return SyntheticDataset(X, y)
+def _synthetic(maker: Callable[..., Any], default_n: int) -> Callable[..., Dataset[Any]]:
+    def build(split: str, seed: int = 0, n: int = default_n, **kw: Any) -> Dataset[Any]:
+        # NOTE: one draw of 2n points split in halves, so that train and test come from the same distribution (a
+        # maker that draws random blob centres would otherwise give the test split other centres than the train's)
+        kw.setdefault("generator", np.random.default_rng(int(seed)))
+        X, y = maker(n=2 * n, shuffle=True, **kw)[:2]
+        part = slice(0, n) if split == "train" else slice(n, 2 * n)
+        return SyntheticDataset(X[part], y[part])
     return build
 
 
@@ -38,10 +40,10 @@ _REGISTRY: dict[str, Callable[..., Dataset[Any]]] = {
     "fashion_mnist": _files_dataset(FashionMNIST),
     "mnist": _files_dataset(MNIST),
     "digits": _files_dataset(Digits),
-    "spirals": _synthetic(make_spirals),
-    "moons": _synthetic(make_moons),
-    "xor": _synthetic(make_xor),
-    "blobs": _synthetic(make_blobs),
+    "spirals": _synthetic(make_spirals, 300),
+    "moons": _synthetic(make_moons, 200),
+    "xor": _synthetic(make_xor, 200),
+    "blobs": _synthetic(make_blobs, 300),
 }
 
 
@@ -53,8 +55,8 @@ def list_datasets() -> list[str]:
 def get_dataset(name: str, split: str = "train", **kwargs: Any) -> Dataset[Any]:
     """The ``split`` ('train' or 'test') of dataset ``name``; ``kwargs`` go to its class or maker.
 
-    Synthetic sets take the maker's arguments plus ``seed`` (default 0); their train and test splits are
-    independent draws.
+    Synthetic sets take the maker's arguments plus ``seed`` (default 0) and ``n`` (points per split); their train and
+    test splits are the two halves of one shuffled draw of ``2 n`` points.
 
     Raises:
         ValueError: an unknown name (with the closest known names) or split.
