@@ -90,6 +90,44 @@ _BETA32 = (-1.42647390514189e-02, -7.37332916720468e-03, -1.68282697438203e-03, 
            -1.45660718464996e-05)
 
 
+# NOTE: elementwise chains on large arrays run block by block: each block's temporaries (about 128 KiB) stay in the
+# cache and are recycled by the allocator, where whole-array temporaries would each be fresh memory (page faults)
+# and every pass of a Horner chain would stream from RAM. Up to four times faster on (64, 16, 128) float32.
+_BLOCK = 32768
+
+
+def _blocks(n: int) -> list[slice]:
+    """Slices of ``range(n)`` in blocks of ``_BLOCK`` elements."""
+    return [slice(i, i + _BLOCK) for i in range(0, n, _BLOCK)]
+
+
+def _horner(z: Array, coefs: tuple[float, ...], out: Array) -> Array:
+    """``_poly`` into the buffer ``out`` (which must not be ``z``)."""
+    xp.multiply(z, coefs[-1], out=out)
+    for c in coefs[-2:0:-1]:
+        out += c
+        out *= z
+    out += coefs[0]
+    return out
+
+
+def _odd_rational(a: Array, lim: float, p: tuple[float, ...], q: tuple[float, ...], shift: float, lo: float,
+                  hi: float) -> Array:
+    """``clip(shift + t P(t^2) / Q(t^2), lo, hi)`` with ``t = clip(a, -lim, lim)``, block by block."""
+    flat = a.reshape(-1)
+    out = xp.empty_like(flat)
+    for s in _blocks(flat.size):
+        t = xp.clip(flat[s], -lim, lim)
+        z = t * t
+        num = _horner(z, p, out[s])
+        num /= _horner(z, q, xp.empty_like(z))
+        num *= t
+        if shift:
+            num += shift
+        xp.clip(num, lo, hi, out=num)
+    return out.reshape(a.shape)
+
+
 def erf(a: Array) -> Array:
     """The error function erf(a) = 2/sqrt(pi) * integral_0^a exp(-t^2) dt, elementwise on a float array.
 
@@ -101,9 +139,7 @@ def erf(a: Array) -> Array:
     if a.dtype != xp.float64:
         if a.dtype != xp.float32:
             return erf(a.astype(xp.float32)).astype(a.dtype)
-        x = xp.clip(a, -4.0, 4.0)
-        z = x * x
-        return xp.clip(x * _poly(z, _ALPHA32) / _poly(z, _BETA32), -1.0, 1.0)
+        return _odd_rational(a, 4.0, _ALPHA32, _BETA32, 0.0, -1.0, 1.0)
     ax = xp.abs(a)
     with xp.errstate(over="ignore", invalid="ignore", divide="ignore"):
         out = _erf_small(a)  # NOTE: cheap, so computed everywhere; most inputs of an activation fall in this range
@@ -121,6 +157,23 @@ _SQRT1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
 _KAPPA = 0.044715
+# Phi(x) = 1/2 + 1/2 erf(x / sqrt 2) = 1/2 + x P(x^2) / Q(x^2): the float32 erf's rational function with the argument
+# scaling folded into its coefficients (alpha_k / 2^k, and 1/(2 sqrt 2) on the numerator), so that the float32 GELU
+# needs no passes for x / sqrt 2, 1 + erf and * 1/2. Same accuracy as through erf (2.3e-7 absolute in float32).
+_PHI_P32 = tuple(0.5 * _SQRT1_2 * c / 2.0 ** k for k, c in enumerate(_ALPHA32))
+_PHI_Q32 = tuple(c / 2.0 ** k for k, c in enumerate(_BETA32))
+_PHI_LIM32 = 4.0 / _SQRT1_2
+
+
+def _normal_cdf(a: Array) -> Array:
+    """Phi(a), the standard normal CDF: the rational function above in float32, through ``erf`` otherwise (float64
+    to the last ulp)."""
+    if a.dtype == xp.float32:
+        return _odd_rational(a, _PHI_LIM32, _PHI_P32, _PHI_Q32, 0.5, 0.0, 1.0)
+    cdf = erf(a * _SQRT1_2)
+    cdf += 1.0
+    cdf *= 0.5
+    return cdf
 
 
 # ------------------------------------------------------------------------------------------------------- activations
@@ -136,7 +189,7 @@ class Gelu(Primitive):
             self.t = xp.tanh(_SQRT_2_PI * (ac + _KAPPA * ac * ac * ac))
             return 0.5 * a * (1.0 + self.t)
         self.a = a
-        self.cdf = 0.5 * (1.0 + erf(a * _SQRT1_2))
+        self.cdf = _normal_cdf(a)
         return a * self.cdf
 
     def backward(self, g: Array) -> Array:
@@ -145,11 +198,21 @@ class Gelu(Primitive):
             # d/dx: (1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 kappa x^2)
             inner = _SQRT_2_PI * (1.0 + 3.0 * _KAPPA * ac * ac)
             return g * (0.5 * (1.0 + t) + 0.5 * ac * (1.0 - t * t) * inner)
-        a = self.a
+        # d/dx: Phi(x) + x phi(x), phi(x) = exp(-x^2/2) / sqrt(2 pi) the standard normal density
+        a, cdf = self.a.reshape(-1), self.cdf.reshape(-1)
+        gf = xp.broadcast_to(g, self.a.shape).reshape(-1)
+        out = xp.empty(a.shape, xp.result_type(g, a))
         with xp.errstate(over="ignore"):  # x^2 = inf for huge |x| gives phi = exp(-inf) = 0, as it should
-            pdf = _INV_SQRT_2PI * xp.exp(-0.5 * a * a)
-        # d/dx: Phi(x) + x phi(x), phi the standard normal density
-        return g * (self.cdf + a * pdf)
+            for s in _blocks(a.size):
+                t = out[s]
+                xp.multiply(a[s], a[s], out=t)
+                t *= -0.5
+                xp.exp(t, out=t)
+                t *= _INV_SQRT_2PI
+                t *= a[s]
+                t += cdf[s]
+                t *= gf[s]
+        return out.reshape(self.a.shape)
 
 
 class Silu(Primitive):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..backend import xp
+from .conv import scratch
 
 Array = Any
 Pair = tuple[int, int]
@@ -42,6 +43,13 @@ def _windows(xpad: Array, kernel: Pair, stride: Pair, dilation: Pair, out: Pair)
     shape = xpad.shape[:2] + out + kernel
     strides = (s0, s1, stride[0] * s2, stride[1] * s3, dilation[0] * s2, dilation[1] * s3)
     return xp.lib.stride_tricks.as_strided(xpad, shape, strides, writeable=False)
+
+
+def _scratch_like(shape: tuple[int, ...], like: Array, dtype: Any) -> Array:
+    """A :func:`scratch` array of ``shape`` laid out in memory as ``like`` (e.g. channels-last), axes in order."""
+    perm = sorted(range(len(shape)), key=lambda i: -like.strides[i])
+    buf = scratch(tuple(shape[i] for i in perm), dtype)
+    return buf.transpose(tuple(perm.index(i) for i in range(len(shape))))
 
 
 def _scatter_windows(gw: Array, shape: tuple[int, ...], stride: Pair, dilation: Pair) -> Array:
@@ -97,10 +105,17 @@ class MaxPool2d(Primitive):
     ``return_indices`` (``sink``) gets the flat ``h * W + w`` index of each maximum in the unpadded plane.
     """
 
+    fast: bool = False  # took the 2x2 / stride 2 path (see _forward_2x2)
+
     def forward(self, x: Array, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, out: Pair,
                 sink: list[Array] | None = None) -> Array:
         h, w = x.shape[2:]
         (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out
+        if kernel == stride == (2, 2) and padding == (0, 0) and dilation == (1, 1) and sink is None \
+                and 2 * oh <= h and 2 * ow <= w:
+            y = self._forward_2x2(x, out)
+            if y is not None:
+                return y
         extent = ((oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + (kw - 1) * dw + 1)
         xpad = _padded(x, padding, extent, -np.inf)
         win = _windows(xpad, kernel, stride, dilation, out)
@@ -126,7 +141,56 @@ class MaxPool2d(Primitive):
             self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
         return y
 
+    def _forward_2x2(self, x: Array, out: Pair) -> Array | None:
+        """The common 2x2 / stride 2 pooling: non-overlapping windows, so three ``maximum`` calls over the four
+        strided corner views. Ties go to the first maximum in row-major order as in the general path: a right
+        column wins its row only when strictly greater (``i0``, ``i1``), the bottom row only when its maximum is
+        strictly greater (``r``). None when a NaN appeared: the general path then applies PyTorch's NaN rule.
+
+        NOTE: the corner views keep the input's memory layout, and so do the outputs NumPy allocates for them: a
+        channels-last input (a convolution's output) gives a channels-last result, and the backward writes into an
+        ``empty_like`` of the input, with the same layout, so no pass transposes memory."""
+        win = _windows(x, (2, 2), (2, 2), (1, 1), out)
+        a, b, c, d = win[..., 0, 0], win[..., 0, 1], win[..., 1, 0], win[..., 1, 1]
+        top, bottom, y = (_scratch_like(a.shape, x, x.dtype) for _ in range(3))
+        xp.maximum(a, b, out=top)
+        xp.maximum(c, d, out=bottom)
+        xp.maximum(top, bottom, out=y)
+        if xp.isnan(y).any():
+            return None
+        if self.needs_input_grad[0]:
+            self.fast, self.x = True, x
+            self.masks = (b > a, d > c, bottom > top)  # (i0, i1, r)
+        return y
+
+    def _backward_2x2(self, g: Array) -> tuple[Array]:
+        x, (i0, i1, r) = self.x, self.masks
+        h, w = x.shape[2:]
+        oh, ow = g.shape[2:]
+        like = xp.empty_like(r, dtype=g.dtype)
+        if like.strides != g.strides:
+            # NOTE: g in another memory layout than the masks (e.g. channels-first from a Flatten after a
+            # channels-last pooling): one copy into their layout, else each of the six passes below transposes
+            like[...] = g
+            g = like
+        # NOTE: inputs in no window (an odd last row/column) get zero; the windows cover everything else once
+        dx = _scratch_like(x.shape, x, g.dtype)
+        if (h, w) != (2 * oh, 2 * ow):
+            dx.fill(0)
+        s0, s1, s2, s3 = dx.strides
+        dxw = xp.lib.stride_tricks.as_strided(dx, g.shape + (2, 2), (s0, s1, 2 * s2, 2 * s3, s2, s3))
+        g_top, g_bottom = _scratch_like(g.shape, g, g.dtype), _scratch_like(g.shape, g, g.dtype)
+        xp.multiply(g, ~r, out=g_top)
+        xp.multiply(g, r, out=g_bottom)
+        xp.multiply(g_top, ~i0, out=dxw[..., 0, 0])
+        xp.multiply(g_top, i0, out=dxw[..., 0, 1])
+        xp.multiply(g_bottom, ~i1, out=dxw[..., 1, 0])
+        xp.multiply(g_bottom, i1, out=dxw[..., 1, 1])
+        return (dx,)
+
     def backward(self, g: Array) -> tuple[Array]:
+        if self.fast:
+            return self._backward_2x2(g)
         arg, (kh, kw), (sh, sw), (dh, dw) = self.arg, self.kernel, self.stride, self.dilation
         oh, ow = g.shape[2:]
         gpad = xp.zeros(self.pad_shape, dtype=g.dtype)
