@@ -1,6 +1,6 @@
 """``chainrule`` / ``python -m chainrule``: the command line entry point.
 
-Subcommands: ``train``, ``evaluate``, ``models``, ``info``. A user's mistake (an unknown model, a bad
+Subcommands: ``train``, ``evaluate``, ``models``, ``summary``, ``info``. A user's mistake (an unknown model, a bad
 hyperparameter, an unwritable folder, a corrupted checkpoint) is reported in one line with a non-zero exit code, never
 a traceback.
 """
@@ -16,6 +16,7 @@ import numpy as np
 
 import chainrule
 
+from . import summary as summary_cli
 from . import train as train_cli
 
 
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"chainrule {chainrule.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     train_cli.add_parsers(sub)
+    summary_cli.add_parsers(sub)
     p = sub.add_parser("info", help="show versions and the compute setup")
     p.set_defaults(func=_info)
     return parser

@@ -6,7 +6,33 @@
 >>> net = models.create_model("mlp", in_features=40, num_classes=10)
 """
 
-from . import classic, lenet
+from . import (
+    alexnet,
+    classic,
+    convnext,
+    densenet,
+    dpn,
+    googlenet,
+    language,
+    lenet,
+    lenet1998,
+    mnasnet,
+    mobilenet,
+    recurrent,
+    resnet,
+    segmentation,
+    senet,
+    shufflenet,
+    swin,
+    vgg,
+    vit,
+    yolo,
+)
 from ._registry import create_model, is_model, list_models, model_entrypoint, register_model
 from .classic import MLP, Perceptron
+from .language import BERT, GPT, CharRNN, mask_tokens
 from .lenet import ConvNet1d, LeNet5, SimpleCNN
+from .lenet1998 import LeNet5_1998
+from .recurrent import Seq2Seq, SequenceClassifier
+from .segmentation import FCN, UNet
+from .yolo import YOLOv1, yolo_decode, yolo_loss

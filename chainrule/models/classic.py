@@ -121,5 +121,5 @@ def softmax_regression(in_features: int = 40, num_classes: int = 10) -> MLP:
 @register_model
 def mlp(in_features: int = 40, num_classes: int = 10, hidden: Sequence[int] = (100, 100), activation: str = "relu",
         dropout: float = 0.0) -> MLP:
-    """A multilayer perceptron (the MNIST-1D paper's: two hidden layers of 100 ReLU units)."""
+    """A multilayer perceptron; the default sizes are the MNIST-1D paper's (two hidden layers of 100 ReLU units)."""
     return MLP(in_features, num_classes, hidden, activation, dropout)
