@@ -15,8 +15,11 @@ from .digits import Digits
 from .idx import read_idx
 from .mnist import MNIST, FashionMNIST
 from .mnist1d import MNIST1D, generate_mnist1d
+from .sequence import make_adding_problem, make_sequence_task
 from .synthetic import SyntheticDataset, make_blobs, make_moons, make_spirals, make_xor
+from .text import CharDataset, CharTokenizer, WorldEnglishBible, load_world_english_bible, train_val_split
 
 __all__ = ["ArrayDataset", "ChecksumError", "DatasetNotFoundError", "Digits", "FashionMNIST", "MNIST", "MNIST1D",
            "SyntheticDataset", "generate_mnist1d", "get_dataset", "list_datasets", "make_blobs", "make_moons",
-           "make_spirals", "make_xor", "read_idx"]
+           "make_adding_problem", "make_sequence_task", "make_spirals", "make_xor", "read_idx", "CharDataset",
+           "CharTokenizer", "WorldEnglishBible", "load_world_english_bible", "train_val_split"]

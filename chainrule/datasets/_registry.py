@@ -12,6 +12,7 @@ from .digits import Digits
 from .mnist import MNIST, FashionMNIST
 from .mnist1d import MNIST1D
 from .synthetic import SyntheticDataset, make_blobs, make_moons, make_spirals, make_xor
+from .text import WorldEnglishBible
 
 __all__ = ["get_dataset", "list_datasets"]
 
@@ -40,6 +41,7 @@ _REGISTRY: dict[str, Callable[..., Dataset[Any]]] = {
     "fashion_mnist": _files_dataset(FashionMNIST),
     "mnist": _files_dataset(MNIST),
     "digits": _files_dataset(Digits),
+    "world_english_bible": _files_dataset(WorldEnglishBible),  # 'test' is the held-out validation text
     "spirals": _synthetic(make_spirals, 300),
     "moons": _synthetic(make_moons, 200),
     "xor": _synthetic(make_xor, 200),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from chainrule.cli.main import main
-from chainrule.train import load_checkpoint
+from chainrule.train import History, load_checkpoint
 
 
 def _train(tmp_path: Path, *extra: str) -> int:
@@ -50,6 +51,29 @@ def test_same_seed_same_result_other_seed_differs(tmp_path: Path) -> None:
     assert any(not np.array_equal(weights[0][k], weights[2][k]) for k in weights[0])
 
 
+@pytest.mark.parametrize("scheduler", ["constant", "cosine", "onecycle"])
+def test_scheduler_option_shapes_the_learning_rate(tmp_path: Path, scheduler: str) -> None:
+    assert _train(tmp_path, "--epochs", "4", "--lr", "0.01", "--scheduler", scheduler) == 0
+    lrs = History.load(tmp_path / "run" / "history.json")["lr"]  # the rate in force during each epoch
+    assert len(lrs) == 4
+    if scheduler == "constant":
+        assert lrs == [0.01] * 4
+    elif scheduler == "cosine":  # 0.01 at the start, annealed towards 0
+        assert lrs[0] == pytest.approx(0.01) and all(a > b for a, b in zip(lrs, lrs[1:])) and lrs[-1] > 0
+    else:  # warm-up from 0.01 / 25, then annealed
+        assert lrs[0] < 0.01 / 2 and max(lrs) > lrs[0] and lrs[-1] < max(lrs)
+    config = json.loads(load_checkpoint(tmp_path / "run" / "model.npz", restore_rng=False)["extra"]["config"])
+    assert config["scheduler"] == scheduler
+
+
+def test_mnist1d_default_is_the_papers_protocol(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # all 4,000 training signals, no validation split (a short run: the header line is what is checked)
+    assert main(["train", "--epochs", "1", "--no-progress", "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "mnist1d_cnn" in out and "4000 train / 0 validation / 1000 test samples" in out
+    assert "s CPU)" in out
+
+
 def test_models_lists_the_registry(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "*regression"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.strip().splitlines()]
@@ -70,12 +94,25 @@ def test_mistakes_get_one_line_and_a_nonzero_exit(args: list[str], code: int, me
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
 
 
+def test_unknown_dataset_makes_no_output_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--dataset", "fashoin_mnist"]) == 1
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.parametrize("value", ["-0.1", "0", "abc"])
 def test_bad_learning_rate_is_refused_by_the_parser(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as e:
         main(["train", "--lr", value])
     assert e.value.code == 2
     assert "argument --lr" in capsys.readouterr().err
+
+
+def test_unknown_scheduler_is_refused_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["train", "--scheduler", "linear"])
+    assert e.value.code == 2
+    assert "argument --scheduler: invalid choice: 'linear'" in capsys.readouterr().err
 
 
 def test_unwritable_output_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
