@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..registry import Inputs, Step, case
+from ._train import train_step
 
 F32 = np.float32
 W2_BATCH = 64
@@ -73,21 +74,7 @@ def _cnn(lib: ModuleType, x: Inputs) -> Any:
 def w2_cnn_train(lib: ModuleType, x: Inputs) -> Step:
     model = _cnn(lib, x)
     opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = lib.nn.CrossEntropyLoss()
-    batches = [(lib.tensor(d), lib.tensor(t)) for d, t in zip(x["data"], x["labels"])]
-    fc1 = model[7].weight
-    it = [0]
-
-    def step() -> tuple[Any, ...]:
-        data, target = batches[it[0] % N_BATCHES]
-        it[0] += 1
-        opt.zero_grad()
-        loss = loss_fn(model(data), target)
-        loss.backward()
-        opt.step()
-        return loss, fc1.grad
-
-    return step
+    return train_step(lib, model, opt, x, model[7].weight)
 
 
 @case("w2_cnn_infer", _cnn_inputs, "W2 inference: the CNN's forward under no_grad, batch 64",

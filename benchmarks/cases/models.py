@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..registry import Inputs, Step, case
+from ._train import train_step
 
 F32 = np.float32
 W1_SIZES = (784, 256, 256, 10)
@@ -49,21 +50,7 @@ def _mlp(lib: ModuleType, x: Inputs) -> Any:
 def w1_mlp_train(lib: ModuleType, x: Inputs) -> Step:
     model = _mlp(lib, x)
     opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = lib.nn.CrossEntropyLoss()
-    batches = [(lib.tensor(d), lib.tensor(t)) for d, t in zip(x["data"], x["labels"])]
-    first = model[0].weight
-    it = [0]
-
-    def step() -> tuple[Any, ...]:
-        data, target = batches[it[0] % N_BATCHES]
-        it[0] += 1
-        opt.zero_grad()
-        loss = loss_fn(model(data), target)
-        loss.backward()
-        opt.step()
-        return loss, first.grad
-
-    return step
+    return train_step(lib, model, opt, x, model[0].weight)
 
 
 @case("w1_mlp_infer", _mlp_inputs, "W1 inference: MLP 784-256-256-10 forward under no_grad, batch 128",

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..registry import Inputs, Step, case
+from ._train import train_step
 
 F32 = np.float32
 BATCH = 64
@@ -49,24 +50,6 @@ def _load(lib: ModuleType, model: Any, x: Inputs) -> None:
     with lib.no_grad():
         for name, p in params.items():
             p.copy_(lib.tensor(x[name]))
-
-
-def _train_step(lib: ModuleType, model: Any, opt: Any, x: Inputs, watch: Any) -> Step:
-    """A step that cycles through the fixed batches: zero_grad, forward, cross-entropy, backward, update."""
-    loss_fn = lib.nn.CrossEntropyLoss()
-    batches = [(lib.tensor(d), lib.tensor(t)) for d, t in zip(x["data"], x["labels"])]
-    it = [0]
-
-    def step() -> tuple[Any, ...]:
-        data, target = batches[it[0] % N_BATCHES]
-        it[0] += 1
-        opt.zero_grad()
-        loss = loss_fn(model(data), target)
-        loss.backward()
-        opt.step()
-        return loss, watch.grad
-
-    return step
 
 
 # --- W3: LSTM over image rows ---------------------------------------------------------------------------------------
@@ -105,7 +88,7 @@ def w3_lstm_train(lib: ModuleType, x: Inputs) -> Step:
     model = _w3_model(lib)
     _load(lib, model, x)
     opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-    return _train_step(lib, model, opt, x, model.lstm.weight_hh_l0)
+    return train_step(lib, model, opt, x, model.lstm.weight_hh_l0)
 
 
 # --- W4: Transformer encoder on patches -----------------------------------------------------------------------------
@@ -168,4 +151,4 @@ def w4_transformer_train(lib: ModuleType, x: Inputs) -> Step:
     model = _w4_model(lib)
     _load(lib, model, x)
     opt = lib.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    return _train_step(lib, model, opt, x, model.encoder.layers[0].linear1.weight)
+    return train_step(lib, model, opt, x, model.encoder.layers[0].linear1.weight)
