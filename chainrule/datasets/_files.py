@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator, Sequence
+from typing import IO, Any, Iterator, Sequence
 
 import numpy as np
+
+from ..utils.io import atomic_write
 
 __all__ = ["DatasetNotFoundError", "ChecksumError", "cache_dir", "search_dirs", "write_dir", "save_npz_atomic",
            "load_npz", "sha256_of", "download_file"]
@@ -72,24 +73,9 @@ def write_dir(folder: str, root: str | os.PathLike[str] | None, sub: str) -> Pat
     return _bases(root)[0][1] / folder / sub
 
 
-def _atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write ``path`` through a temporary file in the same directory, then ``os.replace`` it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
     """Save ``arrays`` uncompressed to ``path`` (uncompressed: a 47 MB image array loads in tens of ms)."""
-    _atomic_write(path, lambda f: np.savez(f, allow_pickle=False, **arrays))
+    atomic_write(path, lambda f: np.savez(f, allow_pickle=False, **arrays))
 
 
 def load_npz(path: Path) -> dict[str, np.ndarray]:
@@ -134,5 +120,5 @@ def download_file(url: str, dest: Path, sha256: str, timeout: float = 30.0, chun
             raise ChecksumError(f"{url}: SHA-256 mismatch (expected {sha256}, got {got}); the download was "
                                 f"discarded, {dest} was not written")
 
-    _atomic_write(dest, write)
+    atomic_write(dest, write)
     return dest

@@ -19,6 +19,21 @@ from .parameter import Parameter
 __all__ = ["BatchNorm1d", "BatchNorm2d", "InstanceNorm2d", "LayerNorm", "GroupNorm", "LocalResponseNorm"]
 
 
+def _register_affine(m: Module, shape: tuple[int, ...], affine: bool, bias: bool, dt: Any) -> None:
+    """The learnable per-element scale ``weight`` (ones) and shift ``bias`` (zeros) of a normalisation layer, or
+    None entries in their place, as PyTorch registers them."""
+    m.register_parameter("weight", Parameter(ones(*shape, dtype=dt)) if affine else None)
+    m.register_parameter("bias", Parameter(zeros(*shape, dtype=dt)) if affine and bias else None)
+
+
+def _reset_affine(m: Module) -> None:
+    """The affine transform back to the identity: weight 1, bias 0."""
+    if m.weight is not None:
+        m.weight._data[...] = 1
+    if m.bias is not None:
+        m.bias._data[...] = 0
+
+
 class _BatchNorm(Module):
     """The state and forward of every BatchNorm: channels on dim 1, statistics over all the other dimensions.
 
@@ -35,15 +50,7 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dt = dtype or dtypes.get_default_dtype()
-        if affine:
-            self.weight = Parameter(ones(num_features, dtype=dt))
-            if bias:
-                self.bias = Parameter(zeros(num_features, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_features,), affine, bias, dt)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dt))
             self.register_buffer("running_var", ones(num_features, dtype=dt))
@@ -64,10 +71,7 @@ class _BatchNorm(Module):
     def reset_parameters(self) -> None:
         """Reset the running statistics, and the affine transform to the identity (weight 1, bias 0)."""
         self.reset_running_stats()
-        if self.affine:
-            self.weight._data[...] = 1
-            if self.bias is not None:
-                self.bias._data[...] = 0
+        _reset_affine(self)
 
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
         shape = tuple(input.shape)
@@ -229,22 +233,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(n) for n in ns)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dt = dtype or dtypes.get_default_dtype()
-        if elementwise_affine:
-            self.weight = Parameter(ones(*self.normalized_shape, dtype=dt))
-            if bias:
-                self.bias = Parameter(zeros(*self.normalized_shape, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, tuple(self.normalized_shape), elementwise_affine, bias, dt)
 
     def reset_parameters(self) -> None:
         """Weight 1, bias 0."""
-        if self.weight is not None:
-            self.weight._data[...] = 1
-        if self.bias is not None:
-            self.bias._data[...] = 0
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         ns, shape = self.normalized_shape, tuple(input.shape)
@@ -289,22 +282,11 @@ class GroupNorm(Module):
                              f"and num_channels={num_channels}")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         dt = dtype or dtypes.get_default_dtype()
-        if affine:
-            self.weight = Parameter(ones(num_channels, dtype=dt))
-            if bias:
-                self.bias = Parameter(zeros(num_channels, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_channels,), affine, bias, dt)
 
     def reset_parameters(self) -> None:
         """Weight 1, bias 0."""
-        if self.weight is not None:
-            self.weight._data[...] = 1
-        if self.bias is not None:
-            self.bias._data[...] = 0
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         shape = tuple(input.shape)

@@ -9,11 +9,9 @@ dtype, which loading checks. Writes are atomic: a temporary file in the same dir
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
-from typing import Any, BinaryIO, Callable
+from typing import IO, Any
 
 import numpy as np
 
@@ -22,6 +20,7 @@ from ..nn import Module
 from ..optim import Optimizer
 from ..tensor import Tensor
 from ..tensor.creation import from_numpy
+from ..utils.io import atomic_write
 
 __all__ = ["save_checkpoint", "load_checkpoint", "save_state_dict", "load_state_dict", "write_arrays", "read_arrays"]
 
@@ -86,28 +85,11 @@ def _decode(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
 
 
 # ------------------------------------------------------------------ files
-def _atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
-    """Write through a temporary file in ``path``'s directory, then rename it over ``path``: a crash mid-write leaves
-    the previous file intact (``os.replace`` is atomic on POSIX and Windows within one filesystem)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _write_npz(f: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
+def _write_npz(f: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
     np.savez(f, allow_pickle=False, **arrays)  # type: ignore[arg-type]
 
 
-def _write_safetensors(f: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
+def _write_safetensors(f: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
     f.write(_safetensors().save(arrays))
 
 
@@ -125,7 +107,7 @@ def write_arrays(path: str | os.PathLike[str], arrays: dict[str, np.ndarray], me
     full["arrays"] = {k: [list(v.shape), v.dtype.str] for k, v in out.items()}
     out[_META] = np.frombuffer(json.dumps(full).encode(), dtype=np.uint8)
     writer = _write_safetensors if fmt == "safetensors" else _write_npz
-    _atomic_write(path, lambda f: writer(f, out))
+    atomic_write(path, lambda f: writer(f, out))
 
 
 def read_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
