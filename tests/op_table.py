@@ -601,6 +601,56 @@ C("einsum_bilinear", lambda m, a, b, c: m.einsum("bn,anm,bm->ba", a, b, c), (2, 
 C("trace", lambda m, a: m.trace(a), (3, 3))
 C("trace_rect", lambda m, a: m.trace(a), (2, 3))
 
+# ---- the fused nn primitives (ops/nn, activation, normalization, loss, conv, pooling, resample, attention): one row
+# each here, the full configuration tables in tests/parity/test_conv.py, test_pooling.py, ... (RNN layers have no
+# functional form in torch: tests/parity/test_recurrent.py)
+def _f(m: Any) -> Any:
+    return m.nn.functional
+
+
+C("linear", lambda m, a, w, b: _f(m).linear(a, w, b), (4, 5), (3, 5), (3,))
+C("embedding", lambda m, i, w: _f(m).embedding(i, w), IDX(6, 2, 5), (6, 3))
+C("layer_norm", lambda m, a, w, b: _f(m).layer_norm(a, (5,), w, b), (3, 4, 5), (5,), (5,))
+C("batch_norm_train", lambda m, a, w, b: _f(m).batch_norm(a, None, None, w, b, training=True), (6, 3, 2, 2),
+  (3,), (3,))
+C("group_norm", lambda m, a, w, b: _f(m).group_norm(a, 2, w, b), (2, 4, 3, 3), (4,), (4,))
+C("cross_entropy", lambda m, a, t: _f(m).cross_entropy(a, t), (5, 4), IDX(4, 5))
+C("cross_entropy_smooth", lambda m, a, t: _f(m).cross_entropy(a, t, label_smoothing=0.1), (5, 4), IDX(4, 5))
+C("bce", lambda m, a, b: _f(m).binary_cross_entropy(a.sigmoid(), b.sigmoid()), (3, 4), (3, 4))
+C("bce_with_logits", lambda m, a, b: _f(m).binary_cross_entropy_with_logits(a, b.sigmoid()), (3, 4), (3, 4))
+C("gelu", lambda m, a: _f(m).gelu(a), (3, 4))
+C("gelu_tanh", lambda m, a: _f(m).gelu(a, approximate="tanh"), (3, 4))
+C("silu", lambda m, a: _f(m).silu(a), (3, 4))
+C("leaky_relu", lambda m, a: _f(m).leaky_relu(a, 0.1), A0(3, 4))
+C("hardtanh", lambda m, a: _f(m).hardtanh(a, -0.5, 0.5), A0(3, 4))
+C("elu", lambda m, a: _f(m).elu(a), A0(3, 4))
+C("softplus", lambda m, a: _f(m).softplus(a, beta=2.0), (3, 4))
+C("conv1d", lambda m, a, w, b: _f(m).conv1d(a, w, b, stride=2, padding=1), (2, 3, 9), (4, 3, 3), (4,))
+C("conv2d", lambda m, a, w, b: _f(m).conv2d(a, w, b, padding=1), (2, 3, 5, 6), (4, 3, 3, 3), (4,))
+C("conv2d_groups", lambda m, a, w: _f(m).conv2d(a, w, stride=2, groups=2, dilation=2), (2, 4, 7, 7),
+  (6, 2, 2, 2))
+C("conv_transpose2d", lambda m, a, w, b: _f(m).conv_transpose2d(a, w, b, stride=2, padding=1, output_padding=1),
+  (2, 3, 4, 3), (3, 2, 3, 3), (2,))
+C("pad_reflect", lambda m, a: _f(m).pad(a, (2, 1, 1, 2), mode="reflect"), (2, 3, 4, 5))
+C("pad_replicate", lambda m, a: _f(m).pad(a, (2, 1, 1, 2), mode="replicate"), (2, 3, 4, 5))
+C("pad_circular", lambda m, a: _f(m).pad(a, (2, 1, 1, 2), mode="circular"), (2, 3, 4, 5))
+C("pad_circular_crop", lambda m, a: _f(m).pad(a, (-1, 2), mode="circular"), (2, 3, 5))
+C("pad_replicate_crop", lambda m, a: _f(m).pad(a, (1, -2, 2, -1), mode="replicate"), (3, 4, 5))
+C("max_pool2d", lambda m, a: _f(m).max_pool2d(a, 3, stride=2, padding=1), D(2, 3, 6, 7))
+C("max_pool2d_2x2", lambda m, a: _f(m).max_pool2d(a, 2), D(2, 3, 6, 7))
+C("max_pool1d", lambda m, a: _f(m).max_pool1d(a, 2, ceil_mode=True), D(2, 3, 7))
+C("avg_pool2d", lambda m, a: _f(m).avg_pool2d(a, 3, stride=2, padding=1, count_include_pad=False), (2, 3, 6, 7))
+C("adaptive_avg_pool2d", lambda m, a: _f(m).adaptive_avg_pool2d(a, (3, 2)), (2, 3, 7, 5))
+C("adaptive_max_pool2d", lambda m, a: _f(m).adaptive_max_pool2d(a, (3, 2)), D(2, 3, 7, 5))
+C("interpolate_nearest", lambda m, a: _f(m).interpolate(a, scale_factor=2, mode="nearest"), (2, 3, 3, 4))
+C("interpolate_bilinear", lambda m, a: _f(m).interpolate(a, size=(5, 7), mode="bilinear", align_corners=True),
+  (2, 3, 3, 4))
+C("interpolate_bilinear_half", lambda m, a: _f(m).interpolate(a, size=(5, 7), mode="bilinear"), (2, 3, 3, 4))
+C("sdpa", lambda m, q, k, v: _f(m).scaled_dot_product_attention(q, k, v), (2, 3, 4, 5), (2, 3, 6, 5),
+  (2, 3, 6, 2))
+C("sdpa_causal", lambda m, q, k, v: _f(m).scaled_dot_product_attention(q, k, v, is_causal=True), (2, 4, 5),
+  (2, 4, 5), (2, 4, 3))
+
 _COMPARE_START = len(CASES)
 # ---- comparisons and logical ops (no gradient; outputs must not require grad)
 C("gt", lambda m, a, b: a > b, TIES(3, 4), TIES(3, 4), grad=False)

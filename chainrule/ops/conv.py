@@ -39,6 +39,10 @@ _SCRATCH_LOCK = threading.Lock()
 _SCRATCH_MIN, _SCRATCH_MAX, _SCRATCH_PER_SHAPE = 1 << 20, 64 << 20, 3  # bytes, bytes, arrays
 # NOTE: reuse decided by reference count, which only CPython with the GIL makes exact
 _SCRATCH_ON = sys.implementation.name == "cpython" and getattr(sys, "_is_gil_enabled", lambda: True)()
+# NOTE: a dense convolution keeps its im2col columns for the weight gradient only up to this size; larger ones
+# (kh*kw times the input: 462 MB for a 64->64 3x3 layer on a batch of 64 56x56 maps) are rebuilt in the backward one
+# kernel offset at a time from the padded input it keeps instead, as PyTorch keeps only the input
+SAVE_COLS_MAX_BYTES = 32 << 20
 
 
 def scratch(shape: tuple[int, ...], dtype: Any) -> Array:
@@ -176,7 +180,8 @@ class Conv(Primitive):
     ``Ho = (H + top + bottom - d_h (k_h - 1) - 1) // s_h + 1`` (checked positive by the caller).
     """
 
-    cols: Array  # the columns, kept only when the weight needs a gradient
+    cols: Array  # the columns, kept only when the weight needs a gradient (and they are small, see SAVE_COLS_MAX_BYTES)
+    xh: Array  # else the padded channels-last input, to rebuild them
     wm: Array  # the weight as a matrix, kept only when the input needs a gradient
 
     def forward(self, x: Array, w: Array, b: Array | None = None, *, stride: Pair, pads: Pads, dilation: Pair,
@@ -226,7 +231,9 @@ class Conv(Primitive):
         if b is not None:
             y += b  # NOTE: in place on the fresh GEMM output: a contiguous broadcast over the last axis
         need = self.needs_input_grad
-        self.cols = cols if need[1] else None
+        keep_cols = need[1] and cols.nbytes <= SAVE_COLS_MAX_BYTES
+        self.cols = cols if keep_cols else None
+        self.xh = xh if need[1] and not keep_cols else None
         self.wm = wm if need[0] else None
         self.geom = (x.shape, w.shape, (n, c, hp, wp), (kh, kw), (ho, wo), stride, pads, dilation, 1)
         return y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2).reshape(_out_shape(x.shape, nsp, o, ho, wo))
@@ -279,13 +286,30 @@ class Conv(Primitive):
             dx = dxh.transpose(0, 3, 1, 2).reshape(x_shape)
         if need[1]:
             # NOTE: (K, O) then transposed: OpenBLAS is erratic on outputs with fewer rows than columns (_nt_matmul)
-            dwm = self.cols.T @ gm
+            dwm = self.cols.T @ gm if self.cols is not None else self._weight_grad_by_offset(gm)
             dw = xp.ascontiguousarray(dwm.reshape(kh, kw, c, o).transpose(3, 2, 0, 1)).reshape(w_shape)
         if len(need) > 2 and need[2]:
             # NOTE: summed per image first, then over the batch: a float32 sum down N*L rows in one pass would
             # accumulate its rounding error over all of them
             db = gm.reshape(n, ho * wo, o).sum(axis=1).sum(axis=0)
         return dx, dw, db
+
+    def _weight_grad_by_offset(self, gm: Array) -> Array:
+        """``cols^T @ g`` ``(kh*kw*C, O)`` without the columns: for each kernel offset ``k`` its ``(N*Ho*Wo, C)``
+        block of the columns is gathered from the kept padded input and multiplied, ``dW_k = X_k^T g``."""
+        _, w_shape, (n, c, _, _), (kh, kw), (ho, wo), (sh, sw), _, (dh, dw_), _ = self.geom
+        o = w_shape[0]
+        xh, self.xh = self.xh, None
+        dwm = xp.empty((kh * kw, c, o), dtype=gm.dtype)
+        part = scratch((n * ho * wo, c), gm.dtype)
+        for k in range(kh * kw):
+            i, j = (k // kw) * dh, (k % kw) * dw_
+            xp.copyto(part.reshape(n, ho, wo, c), xh[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw])
+            if c >= o:
+                xp.matmul(part.T, gm, out=dwm[k])
+            else:  # see _nt_matmul: keep the larger output dimension on the rows
+                dwm[k] = (gm.T @ part).T
+        return dwm.reshape(kh * kw * c, o)
 
 
 class ConvTranspose(Primitive):

@@ -93,6 +93,19 @@ def test_conv2d_matches_torch(case: str, bias: bool, dtype: str) -> None:
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", [c for c in CONV2D if "groups" not in CONV2D[c][2]] + ["one_channel"])
+def test_conv2d_weight_gradient_rebuilt_without_saved_columns(case: str, dtype: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Columns over ops.conv.SAVE_COLS_MAX_BYTES are not kept: the weight gradient is rebuilt per kernel offset from
+    the padded input. With the limit at 0 every dense case takes that path and must still match torch."""
+    from chainrule.ops import conv as conv_ops
+
+    monkeypatch.setattr(conv_ops, "SAVE_COLS_MAX_BYTES", 0)
+    shapes = ((2, 1, 7, 6), (5, 1, 3, 3), dict(padding=1)) if case == "one_channel" else CONV2D[case]
+    _compare_op(cr.nn.functional.conv2d, torch.nn.functional.conv2d, *shapes, dtype, True, False)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("case", list(CONV1D))
 def test_conv1d_matches_torch(case: str, bias: bool, dtype: str) -> None:

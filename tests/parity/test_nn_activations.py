@@ -251,3 +251,26 @@ def test_erf_float32_and_float16() -> None:
     assert h.dtype == np.float16
     np.testing.assert_allclose(h, ref, rtol=0, atol=2e-3)
     assert erf(np.array(0.5)).shape == ()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_and_where_backward_pass_special_values_as_torch(dtype: type) -> None:
+    """ReLU's and where's backward select g by a bit-pattern multiply (ops.elementwise.keep_where): an inf or nan of
+    the incoming gradient must still give exactly +0 where the input was cut, and a nan input must pass g on."""
+    x = np.array([[np.nan, -0.0, 0.0, -1.5, 2.0, np.inf, -np.inf, 3.0]], dtype=dtype)
+    g = np.array([[1.0, np.inf, np.nan, -np.inf, np.nan, 2.0, np.inf, -0.0]], dtype=dtype)
+    xs, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    xs.relu().backward(cr.tensor(g))
+    xt.relu().backward(torch.tensor(g))
+    np.testing.assert_array_equal(xs.grad.numpy(), xt.grad.numpy())
+    assert np.array_equal(np.signbit(xs.grad.numpy()), np.signbit(xt.grad.numpy()))
+    a, b = (np.stack([x[0], x[0][::-1]]) for _ in range(2))
+    cond = np.array([[True, False] * 4, [False, True] * 4])
+    gg = np.stack([g[0], g[0][::-1]])
+    sa, sb = cr.tensor(a, requires_grad=True), cr.tensor(b, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    cr.where(cr.tensor(cond), sa, sb).backward(cr.tensor(gg))
+    torch.where(torch.tensor(cond), ta, tb).backward(torch.tensor(gg))
+    np.testing.assert_array_equal(sa.grad.numpy(), ta.grad.numpy())
+    np.testing.assert_array_equal(sb.grad.numpy(), tb.grad.numpy())
+    assert sa.grad.dtype == cr.float32 if dtype == np.float32 else sa.grad.dtype == cr.float64

@@ -27,6 +27,17 @@ def _f(lib: Any) -> Any:
 Case = tuple[str, Callable[[Any], Any], type, str]
 
 CASES: list[Case] = [
+    # F.pad's non-constant modes
+    ("pad_reflect_1d_input", lambda m: _f(m).pad(m.ones(5), (1, 1), mode="reflect"), NotImplementedError,
+     r"pad: reflect padding of 1 dimension.*2-D or 3-D input.*\(5,\)"),
+    ("pad_reflect_value", lambda m: _f(m).pad(m.ones(2, 3, 4), (1, 1), mode="reflect", value=2.0), RuntimeError,
+     r"pad: padding mode 'reflect' doesn't take a value.*value=2.0"),
+    ("pad_reflect_too_large", lambda m: _f(m).pad(m.ones(1, 2, 3), (3, 3), mode="reflect"), RuntimeError,
+     r"reflect padding \(3, 3\) is too large.*size 3.*\(1, 2, 3\)"),
+    ("pad_unknown_mode", lambda m: _f(m).pad(m.ones(1, 2, 3), (1, 1), mode="wrap"), NotImplementedError,
+     r"pad: unrecognised padding mode 'wrap'"),
+    ("pad_replicate_too_long", lambda m: _f(m).pad(m.ones(1, 2, 3), (1,) * 8, mode="replicate"), RuntimeError,
+     r"pad: padding length 8 .*3 dimensions.*\(1, 2, 3\)"),
     # broadcasting
     ("add", lambda m: m.ones(2, 3) + m.ones(4), RuntimeError,
      r"add.*size of tensor a \(3\) must match the size of tensor b \(4\).*\(2, 3\).*\(4,\)"),

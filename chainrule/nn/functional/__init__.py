@@ -1,6 +1,6 @@
 """``chainrule.nn.functional``: the stateless math behind every layer (``F.relu``, ``F.cross_entropy``)."""
 
-from ...tensor.functions import one_hot, pad
+from ...tensor.functions import one_hot
 from .activation import (
                    elu,
                    elu_,
@@ -22,7 +22,7 @@ from .activation import (
                    tanh,
 )
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
-from .conv import channel_shuffle, conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from .conv import channel_shuffle, conv1d, conv2d, conv_transpose1d, conv_transpose2d, pad
 from .dropout import dropout, dropout2d
 from .linear import embedding, linear
 from .loss import (

@@ -15,8 +15,9 @@ from ...ops.conv import Conv as _Conv
 from ...ops.conv import ConvTranspose as _ConvTranspose
 from ...ops.conv import IndexPad as _IndexPad
 from ...tensor import Tensor
+from ...tensor.functions import pad as _constant_pad
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "conv_pad", "channel_shuffle"]
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "conv_pad", "pad", "channel_shuffle"]
 
 IntOrSeq = int | Sequence[int]
 OUTPUT_SIZE = "H_out = floor((H + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1"
@@ -268,6 +269,34 @@ def conv_pad(input: Tensor, pad: Sequence[int], mode: str) -> Tensor:  # noqa: A
                                f"size {n} (input of shape {shape})")
         index.append(np.pad(np.arange(n), (lo, hi), mode=_PAD_MODES[mode]))  # type: ignore[call-overload]
     return _IndexPad.apply(input, tuple(index))
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
+    """``F.pad``: pad the last ``len(pad) // 2`` dimensions, ``pad = (left, right, top, bottom, ...)`` from the last
+    dimension backwards. ``mode`` 'constant' fills with ``value`` (default 0; negative amounts crop); 'reflect',
+    'replicate' and 'circular' (see :func:`conv_pad`) pad the last 1-3 dimensions of a batched or unbatched input,
+    as PyTorch: 1-D padding of a 2-D or 3-D input, 2-D padding of a 3-D or 4-D one, 3-D of a 4-D or 5-D one.
+
+    Shape: :math:`(*, H, W)` -> :math:`(*, H + top + bottom, W + left + right)`.
+    """
+    if mode == "constant":
+        return _constant_pad(input, pad, mode, value)
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: unrecognised padding mode {mode!r} (use 'constant', 'reflect', "
+                                  "'replicate' or 'circular')")
+    if value is not None and value != 0:
+        raise RuntimeError(f"pad: padding mode {mode!r} doesn't take a value argument (got value={value})")
+    k, nd = len(pad) // 2, input.ndim
+    if len(pad) % 2 or k > nd:
+        raise RuntimeError(f"pad: padding length {len(pad)} must be even and at most twice the input's "
+                           f"{nd} dimensions (input of shape {tuple(input.shape)})")
+    if not 1 <= k <= 3 or nd not in (k + 1, k + 2):
+        raise NotImplementedError(f"pad: {mode} padding of {k} dimension(s) with pad={tuple(pad)} needs a "
+                                  f"{k + 1}-D or {k + 2}-D input (unbatched or batched), got shape "
+                                  f"{tuple(input.shape)}")
+    # NOTE: negative amounts crop before the padding (PyTorch's order, which matters for 'circular')
+    out = _constant_pad(input, [min(int(p), 0) for p in pad]) if min(pad) < 0 else input
+    return conv_pad(out, [max(int(p), 0) for p in pad], mode) if max(pad) > 0 else out
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002 - PyTorch's name
