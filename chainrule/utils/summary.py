@@ -13,8 +13,12 @@ Conventions (stated once, used everywhere):
   ``Conv{1,2}d``: :math:`C_\\text{out} \\prod(\\text{out spatial}) (C_\\text{in}/g) \\prod(k)` per sample (with a
   ``weight_mask`` buffer: :math:`\\prod(\\text{out spatial})` times the connected weights);
   ``ConvTranspose{1,2}d``: :math:`C_\\text{in} \\prod(\\text{in spatial}) (C_\\text{out}/g) \\prod(k)` per sample;
-  ``Linear``: :math:`\\text{in} \\cdot \\text{out}` per row of the input. Every other layer (activations,
-  normalisation, pooling, dropout, recurrent and attention layers) counts 0.
+  ``Linear``: :math:`\\text{in} \\cdot \\text{out}` per row of the input;
+  ``RNN``/``LSTM``/``GRU``: :math:`G H (I_l + H)` per time step, layer and direction (:math:`G` = 1, 4, 3 gates,
+  :math:`I_l` the layer's input size), and the same per row for their cells;
+  ``MultiheadAttention``: the four projections (:math:`L_q E^2 + L_k (k_\\text{dim} + v_\\text{dim}) E + L_q E^2`) and
+  the two attention products (:math:`2 L_q L_k E`) per sample. Every other layer (activations, normalisation,
+  pooling, dropout) counts 0.
 - **Activation memory** is the bytes of each row's output; the total is their sum, i.e. what a training forward pass
   would keep if every output were saved (an upper bound; under ``no_grad`` nothing is kept).
 
@@ -33,7 +37,17 @@ import numpy as np
 from ..autograd import no_grad
 from ..backend import xp
 from ..dtypes import float32, to_numpy_dtype
-from ..nn import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Linear, Module
+from ..nn import (
+    Conv1d,
+    Conv2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    Linear,
+    Module,
+    MultiheadAttention,
+    RNNBase,
+    RNNCellBase,
+)
 from ..tensor import Tensor
 
 __all__ = ["summary", "ModelSummary", "LayerInfo"]
@@ -127,8 +141,43 @@ def _nbytes(x: Any) -> int:
     return 0
 
 
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _recurrent_macs(module: Module, inputs: tuple[Any, ...]) -> int:
+    """Gate products of a recurrent layer or cell: ``G * H * (I_l + H)`` per step, layer and direction."""
+    if not inputs or not isinstance(inputs[0], Tensor):
+        return 0
+    x, h = inputs[0], module.hidden_size
+    if isinstance(module, RNNCellBase):
+        gates = {"RNNCell": 1, "LSTMCell": 4, "GRUCell": 3}.get(type(module).__name__, 1)
+        rows = x.numel() // module.input_size if module.input_size else 0
+        return rows * gates * h * (module.input_size + h)
+    d = 2 if module.bidirectional else 1
+    steps_x_batch = x.numel() // module.input_size if module.input_size else 0
+    per_step = sum(_GATES[module.mode] * h * ((module.input_size if layer == 0 else d * h) + h)
+                   for layer in range(module.num_layers))
+    return steps_x_batch * d * per_step
+
+
+def _attention_macs(module: MultiheadAttention, inputs: tuple[Any, ...]) -> int:
+    """The q/k/v/out projections and the two attention products of a ``MultiheadAttention`` call."""
+    if len(inputs) < 3 or not all(isinstance(t, Tensor) for t in inputs[:3]):
+        return 0
+    q, k = inputs[0], inputs[1]
+    e = module.embed_dim
+    batch = (q.shape[0] if module.batch_first else q.shape[1]) if q.ndim == 3 else 1
+    rows_q, rows_k = q.numel() // e, k.numel() // module.kdim
+    lk = rows_k // batch if batch else 0
+    return 2 * rows_q * e * e + rows_k * (module.kdim + module.vdim) * e + 2 * rows_q * lk * e
+
+
 def _macs(module: Module, inputs: tuple[Any, ...], output: Any) -> int:
     """Multiply-adds of the weight product of ``module`` for the whole batch (bias additions not counted)."""
+    if isinstance(module, (RNNBase, RNNCellBase)):
+        return _recurrent_macs(module, inputs)
+    if isinstance(module, MultiheadAttention):
+        return _attention_macs(module, inputs)
     if not isinstance(output, Tensor):
         return 0
     if isinstance(module, _CONVS):

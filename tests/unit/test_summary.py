@@ -138,3 +138,23 @@ def test_cli_unknown_model_and_bad_size_are_one_line_errors(capsys: pytest.Captu
     assert main(["summary", "lenet5", "--input-size", "1", "28", "28"]) == 1  # 16x4x4 != 400 features
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("chainrule summary: error:")
+
+
+def test_macs_of_recurrent_and_attention_layers_by_hand() -> None:
+    """RNN/LSTM/GRU: G*H*(I_l + H) per step, layer and direction; MultiheadAttention: four projections and the two
+    attention products. Checked against the counts written out by hand."""
+    t, b, i, h = 7, 3, 5, 4
+    lstm = cr.nn.LSTM(i, h, num_layers=2, bidirectional=True)
+    s = summary(lstm, (b, i), batch_size=t)
+    # layer 0: input 5, layer 1: input 2*4 = 8; two directions; 4 gates
+    assert s.total_macs == t * b * 2 * (4 * h * (i + h) + 4 * h * (2 * h + h))
+    gru = cr.nn.GRU(i, h, batch_first=True)
+    assert summary(gru, (t, i), batch_size=b).total_macs == b * t * 3 * h * (i + h)
+    cell = cr.nn.RNNCell(i, h)
+    assert summary(cell, (i,), batch_size=b).total_macs == b * h * (i + h)
+    e, heads, lq, lk, kdim, vdim = 8, 2, 6, 9, 3, 5
+    mha = cr.nn.MultiheadAttention(e, heads, kdim=kdim, vdim=vdim, batch_first=True)
+    s = summary(mha, [(lq, e), (lk, kdim), (lk, vdim)], batch_size=b)
+    by_hand = b * (lq * e * e + lk * kdim * e + lk * vdim * e + lq * e * e + 2 * lq * lk * e)
+    assert s.total_macs == by_hand
+    assert [row.type for row in s.layers] == ["MultiheadAttention"]  # out_proj runs inside it: no row of its own
