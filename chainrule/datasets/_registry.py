@@ -11,6 +11,7 @@ from ..utils.data import Dataset
 from .digits import Digits
 from .mnist import MNIST, FashionMNIST
 from .mnist1d import MNIST1D
+from .shapes import ShapesDetection, ShapesSegmentation
 from .synthetic import SyntheticDataset, make_blobs, make_moons, make_spirals, make_xor
 from .text import WorldEnglishBible
 
@@ -46,6 +47,9 @@ _REGISTRY: dict[str, Callable[..., Dataset[Any]]] = {
     "moons": _synthetic(make_moons, 200),
     "xor": _synthetic(make_xor, 200),
     "blobs": _synthetic(make_blobs, 300),
+    # shapes on noise: n, size, seed and the maker's arguments; train and test are two streams of one seed
+    "shapes_segmentation": _files_dataset(ShapesSegmentation),
+    "shapes_detection": _files_dataset(ShapesDetection),
 }
 
 

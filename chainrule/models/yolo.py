@@ -218,9 +218,10 @@ def yolov1(num_classes: int = 20, in_channels: int = 3, S: int = 7, B: int = 2) 
 
 @register_model
 def yolov1_tiny(num_classes: int = 20, in_channels: int = 3, S: int = 7, B: int = 2, input_size: int = 56,  # noqa: N803
-                width: int = 8, hidden: int = 64) -> YOLOv1:
+                width: int = 8, hidden: int = 64, dropout: float = 0.5) -> YOLOv1:
     """YOLOv1's head on a small backbone: per halving of ``input_size`` down to S a 3x3 convolution (``width``
-    channels, doubling) and a 2x2 max-pool, then a 1x1 and a 3x3 convolution; ``input_size / S`` a power of 2."""
+    channels, doubling) and a 2x2 max-pool, then a 1x1 and a 3x3 convolution; ``input_size / S`` a power of 2.
+    ``dropout`` before the output layer (the paper's 0.5; a small ``hidden`` layer trains better without it)."""
     ratio = input_size // S
     if input_size % S or ratio < 1 or ratio & (ratio - 1):
         raise ValueError(f"yolov1_tiny: input_size / S must be a power of 2, got input_size={input_size}, S={S}")
@@ -230,4 +231,4 @@ def yolov1_tiny(num_classes: int = 20, in_channels: int = 3, S: int = 7, B: int 
         cfg += [(3, c, 1), "M"]
         c *= 2
     cfg += [(1, c // 2, 1), (3, c, 1)]
-    return YOLOv1(cfg, in_channels, input_size, S, B, num_classes, hidden)
+    return YOLOv1(cfg, in_channels, input_size, S, B, num_classes, hidden, dropout)

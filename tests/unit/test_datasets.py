@@ -471,7 +471,7 @@ def test_synthetic_bad_input():
 # ------------------------------------------------------------------------------------------------ registry
 def test_list_and_get_dataset(tmp_path, monkeypatch):
     assert D.list_datasets() == sorted(["mnist1d", "fashion_mnist", "mnist", "digits", "spirals", "moons", "xor",
-                                        "blobs", "world_english_bible"])
+                                        "blobs", "world_english_bible", "shapes_segmentation", "shapes_detection"])
     small = D.generate_mnist1d(3, num_samples=50)
     monkeypatch.setattr(mnist1d, "generate_mnist1d", lambda seed: small if seed == 3 else None)
     ds = D.get_dataset("mnist1d", "test", root=tmp_path, seed=3)
