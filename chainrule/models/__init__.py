@@ -8,16 +8,20 @@
 
 from . import (
     alexnet,
+    autoencoder,
     classic,
     convnext,
     densenet,
     dpn,
     googlenet,
+    inception,
     language,
     lenet,
     lenet1998,
+    mae,
     mnasnet,
     mobilenet,
+    rbm,
     recurrent,
     resnet,
     segmentation,
@@ -29,10 +33,13 @@ from . import (
     yolo,
 )
 from ._registry import create_model, is_model, list_models, model_entrypoint, register_model
+from .autoencoder import Autoencoder, ConvAutoencoder
 from .classic import MLP, Perceptron
 from .language import BERT, GPT, CharRNN, mask_tokens
 from .lenet import ConvNet1d, LeNet5, SimpleCNN
 from .lenet1998 import LeNet5_1998
+from .mae import MaskedAutoencoder
+from .rbm import DBN, RBM
 from .recurrent import Seq2Seq, SequenceClassifier
 from .segmentation import FCN, UNet
 from .yolo import YOLOv1, yolo_decode, yolo_loss

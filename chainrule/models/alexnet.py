@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import nn
 from ..tensor import Tensor
 from ._registry import register_model
-from ._spatial import guard_input_size
+from ._utils import guard_input_size
 
 __all__ = ["AlexNet", "alexnet"]
 

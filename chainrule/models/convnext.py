@@ -11,7 +11,7 @@ from .. import nn
 from ..tensor import Tensor
 from ..tensor.creation import ones, rand
 from ._registry import register_model
-from .mobilenet import _reductions, check_image_input
+from ._utils import _reductions, check_image_input
 
 __all__ = ["ConvNeXt", "CNBlock", "LayerNorm2d", "Permute", "StochasticDepth", "convnext_tiny"]
 

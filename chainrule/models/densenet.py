@@ -9,7 +9,7 @@ from .. import nn
 from ..tensor import Tensor
 from ..tensor.functions import cat
 from ._registry import register_model
-from ._spatial import guard_input_size
+from ._utils import guard_input_size
 
 __all__ = ["DenseLayer", "DenseBlock", "Transition", "DenseNet", "densenet121", "densenet169", "densenet201"]
 

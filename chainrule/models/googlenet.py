@@ -7,23 +7,9 @@ from .. import nn
 from ..tensor import Tensor
 from ..tensor.functions import cat
 from ._registry import register_model
-from ._spatial import guard_input_size
+from ._utils import BasicConv2d, guard_input_size
 
 __all__ = ["BasicConv2d", "Inception", "GoogLeNet", "googlenet"]
-
-
-class BasicConv2d(nn.Module):
-    """Convolution without bias, BatchNorm2d (eps 0.001), ReLU: torchvision's GoogLeNet / Inception unit."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-                 padding: int = 0) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False)
-        self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
-        self.relu = nn.ReLU()
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.relu(self.bn(self.conv(x)))
 
 
 class Inception(nn.Module):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .. import nn
 from ..tensor import Tensor
 from ._registry import register_model
-from .mobilenet import _reductions, check_image_input, conv_bn_act, init_cnn_
+from ._utils import _reductions, check_image_input, conv_bn_act, init_cnn_
 
 __all__ = ["MNASNet", "MnasInvertedResidual", "mnasnet1_0"]
 

@@ -1,90 +1,24 @@
 """MobileNet v1 (Howard et al. 2017: depthwise-separable convolutions) and MobileNet v2 (Sandler et al. 2018: inverted
 residuals with linear bottlenecks), in torchvision's layout so a state_dict's keys and shapes match it.
 
-Also the input check shared by the mobile and vision-Transformer families (``check_image_input``).
+The shared units and input check (``conv_bn_act``, ``check_image_input``) live in ``_utils``.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
-
 from .. import nn
 from ..tensor import Tensor
 from ._registry import register_model
+from ._utils import _reductions, check_image_input, conv_bn_act, init_cnn_
 
 __all__ = ["MobileNetV1", "MobileNetV2", "InvertedResidual", "conv_bn_act", "check_image_input", "make_divisible",
            "mobilenet_v1", "mobilenet_v2"]
-
-# (layer name, kernel, stride, padding): the spatial reductions a model applies, in order
-Reduction = tuple[str, int, int, int]
-
-
-def check_image_input(model: str, x: Tensor, in_channels: int, reductions: Sequence[Reduction] = ()) -> None:
-    """Raise a message naming ``model`` (and the layer) unless ``x`` is ``(N, in_channels, H, W)`` and large enough.
-
-    .. math:: s_{out} = \\lfloor (s_{in} + 2p - k) / s \\rfloor + 1 \\ge 1 \\quad \\text{at every reduction}
-
-    Args:
-        model: the model's name, for the message. x: the input. in_channels: the channels the model expects.
-        reductions: ``(layer name, kernel, stride, padding)`` of each strided layer in order; the first one whose
-            (padded) input is smaller than its kernel is named in the error.
-    """
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{model}: expected a Tensor input, got {type(x).__name__}")
-    shape = tuple(x.shape)
-    if len(shape) != 4 or shape[1] != in_channels:
-        raise RuntimeError(f"{model}: expected input of shape (N, {in_channels}, H, W), got {shape}")
-    size = list(shape[2:])
-    for name, k, s, p in reductions:
-        if min(size) + 2 * p < k:
-            raise RuntimeError(f"{model}: input of spatial size {shape[2]}x{shape[3]} is too small: layer {name} "
-                               f"(kernel {k}, stride {s}, padding {p}) gets a {size[0]}x{size[1]} feature map")
-        size = [(d + 2 * p - k) // s + 1 for d in size]
-
 
 def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
     """Round ``v`` channels to the nearest multiple of ``divisor``, never going below 90 % of ``v`` (MobileNet v2)."""
     min_value = divisor if min_value is None else min_value
     new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
     return new_v + divisor if new_v < 0.9 * v else new_v
-
-
-def conv_bn_act(in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1, groups: int = 1,
-                activation: Callable[[], nn.Module] | None = nn.ReLU, bn_momentum: float = 0.1) -> nn.Sequential:
-    """``Conv2d`` (no bias, 'same'-style padding ``k // 2``) -> ``BatchNorm2d`` -> activation, as one Sequential
-    (torchvision's ``Conv2dNormActivation``: keys ``0.weight``, ``1.weight``, ...)."""
-    layers: list[nn.Module] = [nn.Conv2d(in_channels, out_channels, kernel_size, stride, (kernel_size - 1) // 2,
-                                         groups=groups, bias=False),
-                               nn.BatchNorm2d(out_channels, momentum=bn_momentum)]
-    if activation is not None:
-        layers.append(activation())
-    return nn.Sequential(*layers)
-
-
-def init_cnn_(model: nn.Module, linear_std: float | None = 0.01) -> None:
-    """torchvision's initialisation of its mobile CNNs: Kaiming-normal (fan-out) convolutions, zero biases, unit/zero
-    batch norm, and N(0, ``linear_std``) linear weights (``None`` keeps the Linear default)."""
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear) and linear_std is not None:
-            nn.init.normal_(m.weight, 0.0, linear_std)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-
-
-def _reductions(model: nn.Module) -> list[Reduction]:
-    """The strided convolutions of ``model`` (named by their path), for ``check_image_input``."""
-    out: list[Reduction] = []
-    for name, m in model.named_modules():
-        if isinstance(m, nn.Conv2d) and max(m.stride) > 1:
-            out.append((name, m.kernel_size[0], m.stride[0], int(m.padding[0])))  # type: ignore[arg-type]
-    return out
 
 
 # MobileNet v1, Table 1: (output channels, stride) of each depthwise-separable block after the 32-channel stem

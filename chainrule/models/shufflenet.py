@@ -10,7 +10,7 @@ from ..nn import functional as F
 from ..tensor import Tensor
 from ..tensor.functions import cat
 from ._registry import register_model
-from .mobilenet import _reductions, check_image_input, init_cnn_
+from ._utils import _reductions, check_image_input, init_cnn_
 
 __all__ = ["ShuffleNetV1", "ShuffleNetV1Unit", "ShuffleNetV2", "ShuffleNetV2Block", "shufflenet_v1_g3",
            "shufflenet_v2_x1_0"]

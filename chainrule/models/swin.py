@@ -14,8 +14,8 @@ from ..tensor import Tensor
 from ..tensor.creation import as_tensor, zeros
 from ..tensor.functions import cat, pad
 from ._registry import register_model
+from ._utils import _reductions, check_image_input
 from .convnext import Permute, StochasticDepth
-from .mobilenet import _reductions, check_image_input
 
 __all__ = ["SwinTransformer", "SwinTransformerBlock", "ShiftedWindowAttention", "PatchMerging", "roll", "swin_t"]
 

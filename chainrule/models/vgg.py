@@ -8,7 +8,7 @@ from typing import Union
 from .. import nn
 from ..tensor import Tensor
 from ._registry import register_model
-from ._spatial import guard_input_size
+from ._utils import guard_input_size
 
 __all__ = ["VGG", "VGG_CONFIGS", "make_vgg_features", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
            "vgg19", "vgg19_bn"]
