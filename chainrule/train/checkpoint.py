@@ -46,11 +46,17 @@ def _safetensors() -> Any:
 
 
 # ------------------------------------------------------------------ nested state <-> JSON + arrays
+def _contiguous(a: Any) -> np.ndarray:
+    """``a`` as a C-contiguous array of the same shape. NOTE: not ``np.ascontiguousarray``, which turns a 0-d array
+    (BatchNorm's ``num_batches_tracked``) into shape (1,)."""
+    return np.asarray(a, order="C")
+
+
 def _encode(obj: Any, arrays: dict[str, np.ndarray], prefix: str) -> Any:
     """A JSON-able copy of ``obj`` whose arrays are moved into ``arrays`` under ``prefix/<n>``."""
     if isinstance(obj, (Tensor, np.ndarray)):
         key = f"{prefix}/{len(arrays)}"  # unique: the dict only grows
-        arrays[key] = np.ascontiguousarray(obj.detach().numpy() if isinstance(obj, Tensor) else obj)
+        arrays[key] = _contiguous(obj.detach().numpy() if isinstance(obj, Tensor) else obj)
         return {"__array__": key, "tensor": isinstance(obj, Tensor)}
     if isinstance(obj, np.generic):
         return {"__scalar__": obj.item(), "dtype": obj.dtype.str}
@@ -102,7 +108,7 @@ def write_arrays(path: str | os.PathLike[str], arrays: dict[str, np.ndarray], me
         _safetensors()  # fail before touching the file system
     if _META in arrays:
         raise ValueError(f"write_arrays: {_META!r} is a reserved entry name")
-    out = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    out = {k: _contiguous(v) for k, v in arrays.items()}
     full = dict(meta or {})
     full["arrays"] = {k: [list(v.shape), v.dtype.str] for k, v in out.items()}
     out[_META] = np.frombuffer(json.dumps(full).encode(), dtype=np.uint8)

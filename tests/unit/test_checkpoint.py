@@ -48,6 +48,21 @@ def test_state_dict_round_trip(tmp_path, suffix):
             assert "model/0.weight" in z.files
 
 
+@pytest.mark.parametrize("suffix", ["npz", "safetensors"])
+def test_zero_dim_buffers_keep_their_shape(tmp_path, suffix):
+    """BatchNorm's num_batches_tracked is a 0-d int64: it must come back 0-d, and the model must load it."""
+    cr.manual_seed(0)
+    m = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
+    m(cr.randn(5, 4))  # one training step of the running statistics
+    path = tmp_path / f"bn.{suffix}"
+    save_state_dict(m.state_dict(), path)
+    loaded = load_state_dict(path)
+    assert loaded["1.num_batches_tracked"].shape == () and int(loaded["1.num_batches_tracked"]) == 1
+    m2 = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
+    m2.load_state_dict(loaded)
+    _assert_bitwise(_arrays(m2), _arrays(m))
+
+
 def test_full_checkpoint_restores_optimizer_scheduler_epoch_extra_rng(tmp_path):
     m = _mlp(0)
     opt = optim.Adam(m.parameters(), lr=0.01, betas=(0.8, 0.95))
