@@ -1,7 +1,8 @@
 """``chainrule train``, ``chainrule evaluate`` and ``chainrule models``: a model from the zoo trained on a dataset by
 name, with a progress bar, a checkpoint, the curves and the test accuracy at the end.
 
-Plain ``chainrule train`` trains the MNIST-1D paper's CNN on MNIST-1D (generated locally: no download).
+Plain ``chainrule train`` trains a shift-invariant CNN (``mnist1d_cnn_bn``) on MNIST-1D (generated locally: no
+download).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from ..utils.data import transforms as T
 
 # per dataset: the default model and epochs of plain ``chainrule train --dataset NAME``
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "mnist1d": {"model": "mnist1d_cnn", "epochs": 150, "val_fraction": 0.0},  # the paper: 6000 steps of 100
+    # the paper's protocol (all 4,000 training signals, the final model); the shift-invariant CNN's recipe was picked
+    # on a 3,600 / 400 validation split (tests/training/test_accuracy.py): ~98 % test accuracy in ~10 s CPU
+    "mnist1d": {"model": "mnist1d_cnn_bn", "epochs": 30, "scheduler": "cosine", "val_fraction": 0.0},
     "fashion_mnist": {"model": "simple_cnn", "epochs": 5},
     "mnist": {"model": "simple_cnn", "epochs": 3},
     "digits": {"model": "mlp", "epochs": 30},
@@ -70,9 +73,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--weight-decay", type=float, default=0.0, help="default: 0")
     p.add_argument("--epochs", type=_positive(int), help="default: per dataset (mnist1d: {})".format(
         DEFAULTS["mnist1d"]["epochs"]))
-    p.add_argument("--scheduler", default="constant", choices=SCHEDULERS, help="learning-rate schedule, stepped "
-                   "every batch: constant, cosine (annealed to 0 over the run) or onecycle (warm-up to --lr, then "
-                   "annealed; Smith & Topin 2018) (default: constant)")
+    p.add_argument("--scheduler", choices=SCHEDULERS, help="learning-rate schedule, stepped every batch: constant, "
+                   "cosine (annealed to 0 over the run) or onecycle (warm-up to --lr, then annealed; Smith & Topin "
+                   "2018) (default: per dataset: cosine for mnist1d, else constant)")
     p.add_argument("--batch-size", type=_positive(int), default=100, help="default: 100")
     p.add_argument("--val-fraction", type=float, help="share of the training set held out for validation and "
                    "model selection (default: per dataset: 0 for mnist1d, the paper's protocol; else 0.1)")
@@ -172,6 +175,7 @@ def run_train(args: argparse.Namespace) -> int:
         datasets.get_dataset(args.dataset)  # raises the ValueError with suggestions, before any folder is made
     epochs = args.epochs or defaults["epochs"]
     lr = args.lr or DEFAULT_LR[args.optimizer]
+    schedule = args.scheduler or defaults.get("scheduler", "constant")
     val_fraction = defaults.get("val_fraction", 0.1) if args.val_fraction is None else args.val_fraction
     if not 0 <= val_fraction < 1:
         raise CLIError(f"--val-fraction must be in [0, 1), got {val_fraction}")
@@ -216,7 +220,7 @@ def run_train(args: argparse.Namespace) -> int:
     monitor = "val_loss" if val_loader is not None else "loss"
     checkpoint = tr.ModelCheckpoint(out, filename="best", monitor=monitor, save_best_only=True, save_last=True)
     callbacks: list[tr.Callback] = [tr.History(), checkpoint]
-    scheduler = _scheduler(args.scheduler, opt, lr, epochs * len(train_loader))
+    scheduler = _scheduler(schedule, opt, lr, epochs * len(train_loader))
     if scheduler is not None:
         callbacks.append(tr.LRSchedulerCallback(scheduler, interval="batch"))
     if args.patience:
@@ -225,7 +229,7 @@ def run_train(args: argparse.Namespace) -> int:
         callbacks.append(tr.ProgressBar())
     print(f"training {model_name} ({n_params:,} parameters) on {key}: {len(train_part)} train / "
           f"{n_val} validation / {len(y_test)} test samples, {args.optimizer} lr {lr:g}, batch {args.batch_size}, "
-          f"{epochs} epochs" + (f", {args.scheduler} schedule" if scheduler is not None else ""), flush=True)
+          f"{epochs} epochs" + (f", {schedule} schedule" if scheduler is not None else ""), flush=True)
     history = tr.fit(model, nn.CrossEntropyLoss(), opt, train_loader, val_loader, epochs=epochs,
                      callbacks=callbacks, metrics=("accuracy",), verbose=False)
     train_time, train_cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -234,7 +238,7 @@ def run_train(args: argparse.Namespace) -> int:
         tr.load_checkpoint(checkpoint.best_model_path, model, restore_rng=False)
     result = tr.evaluate(model, test_loader, nn.CrossEntropyLoss(), metrics=("accuracy",))
     config = {"model": model_name, "model_kwargs": model_kw, "dataset": key, "seed": args.seed, "epochs": epochs,
-              "optimizer": args.optimizer, "lr": lr, "scheduler": args.scheduler, "batch_size": args.batch_size,
+              "optimizer": args.optimizer, "lr": lr, "scheduler": schedule, "batch_size": args.batch_size,
               "test_accuracy": result["accuracy"], "test_loss": result["loss"]}
     final = os.path.join(out, "model.npz")
     tr.save_checkpoint(final, model, epoch=len(history.epoch), extra={"config": json.dumps(config)})

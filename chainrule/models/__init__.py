@@ -20,6 +20,7 @@ from . import (
     lenet1998,
     mae,
     mnasnet,
+    mnist1d,
     mobilenet,
     rbm,
     recurrent,
@@ -39,6 +40,7 @@ from .language import BERT, GPT, CharRNN, mask_tokens
 from .lenet import ConvNet1d, LeNet5, SimpleCNN
 from .lenet1998 import LeNet5_1998
 from .mae import MaskedAutoencoder
+from .mnist1d import ConvNet1dBN, RandomShift1d
 from .rbm import DBN, RBM
 from .recurrent import Seq2Seq, SequenceClassifier
 from .segmentation import FCN, UNet

@@ -47,8 +47,8 @@ def _loader(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: 
 
 def _fit(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, batch_size: int,
          schedule: str = "constant", weight_decay: float = 0.0, seed: int = 0) -> dict[str, float]:
-    """Adam (AdamW with ``weight_decay``) on (x, y) for ``epochs`` epochs; ``schedule`` 'onecycle' steps a OneCycleLR
-    after every batch. Returns the CPU and wall seconds per epoch."""
+    """Adam (AdamW with ``weight_decay``) on (x, y) for ``epochs`` epochs; ``schedule`` 'onecycle' / 'cosine' steps a
+    OneCycleLR / CosineAnnealingLR (to 0 over the run) after every batch. Returns the CPU and wall seconds per epoch."""
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay) if weight_decay else \
         optim.Adam(model.parameters(), lr=lr)
     loader = _loader(x, y, batch_size, shuffle=True, seed=seed)
@@ -56,6 +56,9 @@ def _fit(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float,
     if schedule == "onecycle":
         sched = lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * len(loader))
         callbacks.append(tr.LRSchedulerCallback(sched, interval="batch"))
+    elif schedule == "cosine":
+        cosine = lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * len(loader))
+        callbacks.append(tr.LRSchedulerCallback(cosine, interval="batch"))
     c0, w0 = _cpu(), time.perf_counter()
     tr.fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=epochs, callbacks=callbacks, metrics=(),
            verbose=False)
@@ -72,14 +75,15 @@ def _report(name: str, acc: float, epochs: int, timing: dict[str, float]) -> Non
 
 
 # ------------------------------------------------------------------------------------------------ MNIST-1D
-# (model, epochs, AdamW weight decay, lower bound, upper bound). The paper's table says 32 / 68 / 94 %. Its own
-# protocol (notebooks/train.py: Adam 1e-2, batch 100, 6000 steps in a fixed order), run in PyTorch on this very data
-# (mnist1d 0.0.2, seed 42: the same generator and arguments as the paper's), ends at 94.6 / 93.2 / 93.6 % for the CNN
-# (torch seeds 0 / 1 / 2) and at 63.5 / 65.2 % for the paper's MLP (seeds 0 / 1). The MLP's weight decay won on
-# 5-fold cross-validation of the training set (65.3 % against 63.7 % without); cosine / one-cycle schedules, dropout,
-# input noise and shifts did not beat the paper's constant rate on validation.
-# NOTE: the bounds below are what these recipes reach (MLP 67.3 %, CNN 92.6 % at seed 0), under the issue's 68 / 94 %:
-# those two targets are NOT met yet and the issue stays open on them.
+# The paper's models with the paper's protocol: (model, epochs, AdamW weight decay, lower bound, upper bound). The
+# paper's table says 32 / 68 / 94 %. Its own protocol (notebooks/train.py: Adam 1e-2, batch 100, 6000 steps in a fixed
+# order), run in PyTorch on this very data (mnist1d 0.0.2, seed 42: the same generator and arguments as the paper's),
+# ends at 94.6 / 93.2 / 93.6 % for the CNN (torch seeds 0 / 1 / 2) and at 63.5 / 65.2 % for the paper's MLP (seeds
+# 0 / 1). The MLP's weight decay won on 5-fold cross-validation of the training set (65.3 % against 63.7 % without);
+# cosine / one-cycle schedules, dropout and input noise did not beat the paper's constant rate on validation; small
+# random circular shifts do (below). Here the paper's recipes reach MLP 67.3 %, CNN 92.6 % (seed 0), under the issue's
+# 68 / 94 %: the issue's targets are met by the two runs further down, not by these paper reproductions.
+# CPU at one thread, loaded machine: logistic ~1 s, MLP ~2 s, CNN ~9 s (all five MNIST-1D runs: ~40 s wall).
 MNIST1D_RUNS = {
     "logistic_regression": (50, 0.0, 0.28, 0.36),
     "mlp": (100, 0.1, 0.66, 1.0),
@@ -98,6 +102,42 @@ def test_mnist1d_paper_models_accuracy(name: str, mnist1d: Any) -> None:
     acc = _accuracy(model, xt, yt)
     _report(f"{name} on MNIST-1D", acc, epochs, timing)
     assert low <= acc <= high, f"{name}: test accuracy {acc:.2%} outside [{low:.0%}, {high:.0%}]"
+
+
+# The issue's targets, CNN >= 94 % and MLP >= 68 %: (model, epochs, schedule, lower bound). Adam 1e-2, batch 100, all
+# 4,000 training signals, the final model. Picked on a 3,600 / 400 validation split of the training set (seeds 0 / 1 /
+# 2, validation accuracy; the test set was not looked at), in chainrule and a PyTorch twin:
+# - CNN: the paper's CNN with full-length random circular shifts: 94.3 % (torch, 60 epochs), 93.2 % without; a CNN
+#   of stride-1 convolutions with BatchNorm, max-pools and a global max over positions (models/mnist1d.py) 98.0 %
+#   with circular padding, 98.5 % with zero padding (one seed; a tie within the split's +-0.7 %, and circular padding
+#   kept because the generator's translation is circular). Without BatchNorm 96.8 %, with 16 channels instead of 32
+#   96.0 %, a global average instead of the max 95.0 / 98.0 % (seeds 0 / 1; the max: 98.0 / 98.0 %). Its schedule:
+#   constant rate 30 epochs 97.5 % (mean of 3 seeds), cosine 20 / 30 / 60 epochs 97.8 / 98.4 / 98.3 % -> cosine 30.
+# - MLP: random circular shifts of the training signals by up to +-s samples are what helps the paper's MLP (100-100
+#   ReLU): s = 3 / 5 / 8 give 80.5 / 78.9 / 77.3 % at a constant rate and 79.1 / 81.3 / 79.5 % with a cosine schedule
+#   (100 epochs, mean of 3 seeds), against 62.7 % without and 65.5 % with full-length shifts (torch; too hard for a
+#   position-bound model); weight decay 0.1 did not add to the shifts (77.7 %); 200 cosine epochs 82.7 %; 256-256 hidden
+#   units 84.7 % at 3x the cost. -> the paper's MLP behind RandomShift1d(5), cosine, 200 epochs.
+# Test accuracy of these recipes at seeds 0 / 1 / 2: CNN 97.8 / 98.8 / 98.1 %, MLP 82.0 / 81.6 / 81.1 %. The bounds
+# (96 / 78 %) sit above the issue's 94 / 68 % and ~2-3 points under the worst seed, to catch regressions.
+# CPU at one thread, loaded machine: CNN ~7-10 s (0.25-0.3 s per epoch), MLP ~5-6 s.
+MNIST1D_TARGET_RUNS = {
+    "mnist1d_cnn_bn": (30, "cosine", 0.96),
+    "mnist1d_mlp_shift": (200, "cosine", 0.78),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(MNIST1D_TARGET_RUNS))
+def test_mnist1d_reaches_the_issue_targets(name: str, mnist1d: Any) -> None:
+    x, y, xt, yt = mnist1d
+    epochs, schedule, low = MNIST1D_TARGET_RUNS[name]
+    cr.manual_seed(0)
+    model = models.create_model(name)
+    timing = _fit(model, x, y, epochs=epochs, lr=1e-2, batch_size=100, schedule=schedule)
+    acc = _accuracy(model, xt, yt)
+    _report(f"{name} on MNIST-1D", acc, epochs, timing)
+    assert acc >= low, f"{name}: test accuracy {acc:.2%} under {low:.0%}"
 
 
 # ------------------------------------------------------------------------------------------------ k-fold, bagging
