@@ -23,13 +23,13 @@ _threads = [0]
 
 
 def set_num_threads(n: int) -> None:
-    """Limit the BLAS thread pool that runs matrix products to ``n`` threads (needs the ``threads`` extra)."""
+    """Limit the BLAS thread pool that runs matrix products to ``n`` threads (through threadpoolctl)."""
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("set_num_threads needs threadpoolctl: pip install 'chainrule[threads]'") from None
+        raise ImportError("set_num_threads needs threadpoolctl: pip install threadpoolctl") from None
     threadpool_limits(n)
     _threads[0] = n
 

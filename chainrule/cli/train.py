@@ -27,11 +27,14 @@ from ..utils.data import transforms as T
 DEFAULTS: dict[str, dict[str, Any]] = {
     # the paper's protocol (all 4,000 training signals, the final model); the shift-invariant CNN's recipe was picked
     # on a 3,600 / 400 validation split (tests/training/test_accuracy.py): ~98 % test accuracy in ~10 s CPU
-    "mnist1d": {"model": "mnist1d_cnn_bn", "epochs": 30, "scheduler": "cosine", "val_fraction": 0.0},
+    "mnist1d": {"model": "mnist1d_cnn_bn", "epochs": 30, "scheduler": "cosine", "val_fraction": 0.0, "threads": 1},
     "fashion_mnist": {"model": "simple_cnn", "epochs": 5},
     "mnist": {"model": "simple_cnn", "epochs": 3},
-    "digits": {"model": "mlp", "epochs": 30},
+    "digits": {"model": "mlp", "epochs": 30, "threads": 1},
 }
+# NOTE: the small sets' matrix products are too small to split: a second BLAS thread only spins, and on a busy machine
+# spinning threads made the MNIST-1D default run 5-10x slower (measured: 97 s CPU with 2 threads, 10 s with 1)
+SMALL_DATA_THREADS = 1
 SYNTHETIC_EPOCHS = 50
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
               "adagrad": optim.Adagrad, "adadelta": optim.Adadelta, "adamax": optim.Adamax, "nadam": optim.NAdam,
@@ -84,6 +87,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--augment", nargs="*", default=[], choices=AUGMENTATIONS, metavar="AUG",
                    help=f"training-set augmentation for images: {', '.join(AUGMENTATIONS)}")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--threads", type=_positive(int), help="BLAS threads for the matrix products (default: per dataset: "
+                   "1 for MNIST-1D, digits and the synthetic sets, whose products are too small to split; else all "
+                   "cores)")
     p.add_argument("--out", default=None, help="output folder (default: runs/<model>-<dataset>)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_train)
@@ -168,7 +174,7 @@ class _Augmented(TensorDataset):
 def run_train(args: argparse.Namespace) -> int:
     """Train, checkpoint, plot and report; returns the exit code."""
     key = args.dataset.lower().replace("-", "_")
-    defaults = DEFAULTS.get(key, {"model": "mlp", "epochs": SYNTHETIC_EPOCHS})
+    defaults = DEFAULTS.get(key, {"model": "mlp", "epochs": SYNTHETIC_EPOCHS, "threads": SMALL_DATA_THREADS})
     model_name = args.model or defaults["model"]
     models.model_entrypoint(model_name)  # an unknown name fails before any data is made
     if key not in datasets.list_datasets():
@@ -176,6 +182,9 @@ def run_train(args: argparse.Namespace) -> int:
     epochs = args.epochs or defaults["epochs"]
     lr = args.lr or DEFAULT_LR[args.optimizer]
     schedule = args.scheduler or defaults.get("scheduler", "constant")
+    threads = args.threads or defaults.get("threads")
+    if threads:
+        chainrule.set_num_threads(threads)
     val_fraction = defaults.get("val_fraction", 0.1) if args.val_fraction is None else args.val_fraction
     if not 0 <= val_fraction < 1:
         raise CLIError(f"--val-fraction must be in [0, 1), got {val_fraction}")
@@ -229,7 +238,8 @@ def run_train(args: argparse.Namespace) -> int:
         callbacks.append(tr.ProgressBar())
     print(f"training {model_name} ({n_params:,} parameters) on {key}: {len(train_part)} train / "
           f"{n_val} validation / {len(y_test)} test samples, {args.optimizer} lr {lr:g}, batch {args.batch_size}, "
-          f"{epochs} epochs" + (f", {schedule} schedule" if scheduler is not None else ""), flush=True)
+          f"{epochs} epochs" + (f", {schedule} schedule" if scheduler is not None else "") +
+          (f", {threads} BLAS thread{'s' if threads > 1 else ''}" if threads else ""), flush=True)
     history = tr.fit(model, nn.CrossEntropyLoss(), opt, train_loader, val_loader, epochs=epochs,
                      callbacks=callbacks, metrics=("accuracy",), verbose=False)
     train_time, train_cpu = time.perf_counter() - t0, time.process_time() - c0

@@ -141,3 +141,25 @@ def test_console_entry_point_help_everywhere() -> None:
         r = subprocess.run([sys.executable, "-m", "chainrule", *sub, "--help"], capture_output=True, text=True,
                            timeout=120)
         assert r.returncode == 0 and "usage: chainrule" in r.stdout
+
+
+def test_threads_default_per_dataset_and_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Small sets train on one BLAS thread unless --threads says otherwise; the training line says how many."""
+    from threadpoolctl import threadpool_info
+
+    import chainrule
+
+    try:
+        assert _train(tmp_path) == 0
+        assert ", 1 BLAS thread\n" in capsys.readouterr().out
+        assert chainrule.get_num_threads() == 1
+        assert _train(tmp_path, "--threads", "2") == 0
+        assert ", 2 BLAS threads\n" in capsys.readouterr().out
+        assert chainrule.get_num_threads() == 2
+        blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+        assert all(p["num_threads"] == 2 for p in blas)
+    finally:
+        chainrule.set_num_threads(1)  # the suite runs one BLAS thread per worker (conftest)
+    with pytest.raises(SystemExit) as e:
+        main(["train", "--threads", "0"])
+    assert e.value.code == 2 and "argument --threads" in capsys.readouterr().err
