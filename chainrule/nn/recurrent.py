@@ -18,6 +18,7 @@ from . import init
 from .functional.recurrent import Weights, gru_cell, lstm_cell, recurrent, rnn_relu_cell, rnn_tanh_cell
 from .module import Module
 from .parameter import Parameter
+from .utils.packed import PackedSequence, packed_recurrent
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -106,39 +107,52 @@ class RNNBase(Module):
             raise RuntimeError(f"{self._get_name()}: expected {which} of dtype {self._flat_weights[0].dtype} (the "
                                f"weights' dtype), got {h.dtype}")
 
-    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:  # noqa: A002 - PyTorch's name
+    def _states(self, hx: Any, ndim: int) -> list[Tensor]:
+        """``hx`` as a list: [] (zeros), [h_0], or [h_0, c_0] for the LSTM, each checked to be ``ndim``-D."""
         name, lstm = self._get_name(), self.mode == "LSTM"
+        if hx is None:
+            return []
+        states = list(hx) if lstm and isinstance(hx, (tuple, list)) else [hx]
+        if lstm and len(states) != 2 or not all(isinstance(s, Tensor) for s in states):
+            raise TypeError(f"{name}: expected hx to be " + ("a tuple (h_0, c_0) of Tensors" if lstm else
+                                                             "a Tensor") + f", got {type(hx).__name__}")
+        dims = [s.ndim for s in states]
+        if any(d != ndim for d in dims):
+            kind = "For batched 3-D input" if ndim == 3 else "For unbatched 2-D input"
+            what = "hx and cx should also be" if lstm else "hx should also be"
+            got = ("(" + ", ".join(f"{d}-D" for d in dims) + ") tensors") if lstm else f"{dims[0]}-D tensor"
+            raise RuntimeError(f"{name}: {kind}, {what} {ndim}-D but got {got}")
+        return states
+
+    def _check_input(self, x: Tensor, what: str) -> None:
+        name, feat, wdt = self._get_name(), x.shape[-1], self._flat_weights[0].dtype
+        if feat != self.input_size:
+            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                               f"{feat} ({what} of shape {_shape(x)})")
+        if x.dtype != wdt:
+            raise ValueError(f"{name} input dtype ({x.dtype}) does not match weight dtype ({wdt}). Convert input: "
+                             f"input.to({wdt}), or convert model: model.to({x.dtype})")
+
+    def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:  # noqa: A002 - PyTorch's name
+        """Run the stack over ``input``: a padded sequence (see the class's Shape) or a :class:`PackedSequence`,
+        which gives a PackedSequence of outputs and the states at each sequence's own last step."""
+        name, lstm = self._get_name(), self.mode == "LSTM"
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: expected input to be a Tensor, got {type(input).__name__}")
+            raise TypeError(f"{name}: expected input to be a Tensor or a PackedSequence, got {type(input).__name__}")
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead (input of shape "
                              f"{_shape(input)})")
         batched = input.ndim == 3
-        states: list[Tensor] = []
-        if hx is not None:
-            states = list(hx) if lstm and isinstance(hx, (tuple, list)) else [hx]
-            if lstm and len(states) != 2 or not all(isinstance(s, Tensor) for s in states):
-                raise TypeError(f"{name}: expected hx to be " + ("a tuple (h_0, c_0) of Tensors" if lstm else
-                                                                 "a Tensor") + f", got {type(hx).__name__}")
-            dims = [s.ndim for s in states]
-            if any(d != input.ndim for d in dims):
-                kind = "For batched 3-D input" if batched else "For unbatched 2-D input"
-                what = "hx and cx should also be" if lstm else "hx should also be"
-                got = ("(" + ", ".join(f"{d}-D" for d in dims) + ") tensors") if lstm else f"{dims[0]}-D tensor"
-                raise RuntimeError(f"{name}: {kind}, {what} {input.ndim}-D but got {got}")
+        states = self._states(hx, input.ndim)
         if not batched:
             input = input.unsqueeze(1)
             states = [s.unsqueeze(1) for s in states]
         elif self.batch_first:
             input = input.transpose(0, 1)
-        t, b, feat = _shape(input)
-        if feat != self.input_size:
-            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
-                               f"{feat} (input of shape {_shape(input)})")
-        wdt = self._flat_weights[0].dtype
-        if input.dtype != wdt:
-            raise ValueError(f"{name} input dtype ({input.dtype}) does not match weight dtype ({wdt}). Convert input: "
-                             f"input.to({wdt}), or convert model: model.to({input.dtype})")
+        t, b, _ = _shape(input)
+        self._check_input(input, "input")
         if t == 0:
             raise RuntimeError(f"{name}: Expected sequence length to be larger than 0 in RNN, got input of shape "
                                f"{_shape(input)}")
@@ -155,6 +169,23 @@ class RNNBase(Module):
         elif self.batch_first:
             out = out.transpose(0, 1)
         return out, ((hn, cn) if lstm else hn)
+
+    def _forward_packed(self, input: PackedSequence, hx: Any) -> tuple[PackedSequence, Any]:  # noqa: A002
+        """The packed path: see :func:`chainrule.nn.utils.packed.packed_recurrent`."""
+        lstm, data = self.mode == "LSTM", input.data
+        if data.ndim != 2:
+            raise ValueError(f"{self._get_name()}: expected packed data of shape (N, {self.input_size}), got "
+                             f"{_shape(data)}")
+        self._check_input(data, "packed data")
+        states = self._states(hx, 3)
+        expected = ((2 if self.bidirectional else 1) * self.num_layers, int(input.batch_sizes[0]), self.hidden_size)
+        for i, s in enumerate(states):
+            self._check_hidden(s, expected, f"hidden[{i}]" if lstm else "hidden")
+        out, hn, cn = packed_recurrent(self.mode, input, states[0] if states else None,
+                                       states[1] if len(states) > 1 else None, self._weights(), self.num_layers,
+                                       self.bidirectional, self.dropout, self.training)
+        packed = PackedSequence(out, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
+        return packed, ((hn, cn) if lstm else hn)
 
     def extra_repr(self) -> str:
         defaults = {"proj_size": 0, "num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
@@ -182,6 +213,9 @@ class RNN(RNNBase):
         - input: :math:`(T, B, H_{in})`, :math:`(B, T, H_{in})` with ``batch_first``, or :math:`(T, H_{in})`.
         - hx: :math:`(D L, B, H)` or :math:`(D L, H)`; zeros when omitted.
         - output: :math:`(T, B, D H)` (batch first with ``batch_first``) and ``h_n`` :math:`(D L, B, H)`.
+        - input may also be a :class:`~chainrule.nn.utils.rnn.PackedSequence` (variable-length sequences): the
+          output is then a PackedSequence of the same layout and ``h_n`` holds each sequence's state at its own
+          last step, in the original batch order.
 
     Example::
 
@@ -212,6 +246,7 @@ class LSTM(RNNBase):
         - input: :math:`(T, B, H_{in})`, :math:`(B, T, H_{in})` with ``batch_first``, or :math:`(T, H_{in})`.
         - hx: a tuple ``(h_0, c_0)``, each :math:`(D L, B, H)` (or :math:`(D L, H)`); zeros when omitted.
         - output: :math:`(T, B, D H)` and ``(h_n, c_n)``, each :math:`(D L, B, H)`.
+        - input may also be a PackedSequence, as for :class:`RNN`.
 
     Example::
 
