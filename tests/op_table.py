@@ -571,6 +571,59 @@ C("movedim", lambda m, a: m.movedim(a, (0, 1), (2, 0)), (2, 3, 4))
 C("tile", lambda m, a: a.tile(2), (2, 3))
 C("swapaxes", lambda m, a: m.swapaxes(a, 0, 1), (2, 3))
 
+# ---- scatter family (ops/scatter.py) and index_add / index_copy / index_fill (IndexPut)
+_UNIQ = [[0, 2], [3, 1], [1, 0]]  # distinct positions within each row: a plain scatter is then deterministic
+C("scatter", lambda m, a, s: a.scatter(1, m.tensor(_UNIQ), s), (3, 4), (3, 2))
+C("scatter_dim0", lambda m, a, s: m.scatter(a, 0, m.tensor([[2, 0, 1, 0]]), s), (3, 4), (1, 4))
+C("scatter_value", lambda m, a: a.scatter(1, m.tensor(_UNIQ), value=-1.5), (3, 4))
+C("scatter_3d", lambda m, a, s: a.scatter(-1, m.tensor([[[1, 0]], [[0, 2]]]), s), (2, 3, 3), (2, 1, 2))
+C("scatter_", lambda m, a, s: a.clone().scatter_(1, m.tensor(_UNIQ), s), (3, 4), (3, 2))
+C("scatter_add", lambda m, a, s, i: a.scatter_add(1, i, s), (3, 4), (3, 5), IDX(4, 3, 5))
+C("scatter_add_fn_dim0", lambda m, a, s, i: m.scatter_add(a, 0, i, s), (3, 4), (6, 4), IDX(3, 6, 4))
+C("scatter_add_T", lambda m, a, s, i: a.scatter_add(0, i, s), T(4, 3), S(2, 3), IDX(4, 2, 3))
+C("scatter_add_", lambda m, a, s, i: a.clone().scatter_add_(1, i, s), (2, 3), (2, 4), IDX(3, 2, 4))
+C("scatter_reduce_sum_excl", lambda m, a, s, i: a.scatter_reduce(1, i, s, "sum", include_self=False), (3, 4),
+  (3, 5), IDX(4, 3, 5))
+C("scatter_reduce_mean", lambda m, a, s, i: m.scatter_reduce(a, 1, i, s, "mean"), (3, 4), (3, 5), IDX(4, 3, 5))
+C("scatter_reduce_mean_excl", lambda m, a, s, i: a.scatter_reduce(0, i, s, "mean", include_self=False), (4, 3),
+  (5, 3), IDX(4, 5, 3))
+C("scatter_reduce_prod", lambda m, a, s, i: a.scatter_reduce(1, i, s, "prod"), P(3, 4), P(3, 5), IDX(4, 3, 5))
+C("scatter_reduce_prod_zeros", lambda m, a, s, i: a.scatter_reduce(1, i, s, "prod"), In((3, 4), "pos0"),
+  In((3, 6), "pos0"), IDX(4, 3, 6))
+C("scatter_reduce_prod_excl", lambda m, a, s, i: a.scatter_reduce(1, i, s, "prod", include_self=False), P(3, 4),
+  In((3, 6), "pos0"), IDX(4, 3, 6))
+C("scatter_reduce_amax", lambda m, a, s, i: a.scatter_reduce(1, i, s, "amax"), D(3, 4), D(3, 5), IDX(4, 3, 5))
+C("scatter_reduce_amin_excl", lambda m, a, s, i: a.scatter_reduce(1, i, s, "amin", include_self=False), D(3, 4),
+  D(3, 5), IDX(4, 3, 5))
+# ties: the gradient is split evenly among the values equal to the result (kinks: no finite differences)
+C("scatter_reduce_amax_ties", lambda m, a, s, i: a.scatter_reduce(1, i, s, "amax"), TIES(3, 4), TIES(3, 6),
+  IDX(4, 3, 6), gradcheck=False)
+C("scatter_reduce_amin_ties_excl", lambda m, a, s, i: a.scatter_reduce(0, i, s, "amin", include_self=False),
+  TIES(3, 4), TIES(6, 4), IDX(3, 6, 4), gradcheck=False)
+C("scatter_reduce_", lambda m, a, s, i: a.clone().scatter_reduce_(1, i, s, "amax"), D(2, 3), D(2, 4), IDX(3, 2, 4))
+C("index_add", lambda m, a, s: a.index_add(0, m.tensor([0, 2, 0]), s, alpha=2.0), (4, 3), (3, 3))
+C("index_add_dim1", lambda m, a, s, i: m.index_add(a, 1, i, s), (3, 4), (3, 6), IDX(4, 6))
+C("index_add_", lambda m, a, s: a.clone().index_add_(-1, m.tensor([1, 1]), s), (2, 3), (2, 2))
+C("index_copy", lambda m, a, s: a.index_copy(0, m.tensor([3, 1, 0]), s), (4, 3), (3, 3))
+C("index_copy_dim1", lambda m, a, s: m.index_copy(a, 1, m.tensor([2, 0]), s), (3, 4), (3, 2))
+C("index_fill", lambda m, a: a.index_fill(1, m.tensor([0, -1, 0]), -2.0), (3, 4))
+C("index_fill_tensor_value", lambda m, a, v: m.index_fill(a, 0, m.tensor([2, 0]), v), (3, 4), ())
+C("index_fill_", lambda m, a: a.clone().index_fill_(0, m.tensor([1]), 3.0), (3, 4))
+# src larger than index: only its leading block is read. torch refuses the backward there ("invalid gradient"), so
+# its spelling slices the block first; chainrule's gradient is the same block, zero-padded to src's shape
+C("scatter_src_larger", lambda m, a, s: a.scatter(0, m.tensor([[2, 0, 1]]), s), (3, 4), (2, 5),
+  torch_fn=lambda m, a, s: a.scatter(0, m.tensor([[2, 0, 1]]), s[:1, :3]))
+C("scatter_reduce_src_larger", lambda m, a, s, i: a.scatter_reduce(1, i, s, "mean"), (3, 4), (4, 6), IDX(4, 3, 5),
+  torch_fn=lambda m, a, s, i: a.scatter_reduce(1, i, s[:3, :5], "mean"))
+C("scatter_0d", lambda m, a, s: m.scatter(a, 0, m.tensor(0), s), (), ())
+C("scatter_reduce_0d", lambda m, a, s: a.scatter_reduce(0, m.tensor(0), s, "amax"), D(), D())
+C("index_add_0d", lambda m, a, s: a.index_add(0, m.tensor([0]), s), (), ())
+C("scatter_reduce_mean_int", lambda m, a, s, i: a.scatter_reduce(0, i, s, "mean"), IDX(9, 4), IDX(9, 5), IDX(4, 5),
+  grad=False)
+C("scatter_reduce_amax_int_excl", lambda m, a, s, i: a.scatter_reduce(0, i, s, "amin", include_self=False),
+  IDX(9, 4), IDX(9, 5), IDX(4, 5), grad=False)
+C("scatter_bool_value", lambda m, c, i: c.scatter(0, i, True), MASK(4, 3), IDX(4, 2, 3), grad=False)
+
 # ---- sort and top-k (distinct values: the order is unambiguous)
 C("sort", lambda m, a: a.sort(1), D(3, 4))
 C("sort_desc", lambda m, a: m.sort(a, 0, descending=True), D(3, 4))

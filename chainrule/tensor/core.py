@@ -21,7 +21,9 @@ from ..ops import elementwise as E
 from ..ops.linalg import MatMul
 from .format import format_tensor
 from .pointwise import PointwiseMixin
+from .random_fill import RandomFillMixin
 from .reduction import ReductionMixin
+from .scatter import ScatterMixin
 from .shape import ShapeMixin, normalize_index
 
 __all__ = ["Tensor", "Size"]
@@ -53,12 +55,12 @@ def _broadcast_error(op: str, a: Any, b: Any) -> RuntimeError:
     for d in range(n - 1, -1, -1):
         if pa[d] != pb[d] and pa[d] != 1 and pb[d] != 1:
             return RuntimeError(f"{op}: The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at "
-                                f"non-singleton dimension {d - n + len(sa) if d >= n - len(sa) else d} "
+                                f"non-singleton dimension {d} "
                                 f"(shapes {tuple(sa)} and {tuple(sb)})")
     return RuntimeError(f"{op}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together")
 
 
-class Tensor(PointwiseMixin, ReductionMixin, ShapeMixin):
+class Tensor(PointwiseMixin, ReductionMixin, ShapeMixin, ScatterMixin, RandomFillMixin):
     """A multi-dimensional array with reverse-mode automatic differentiation.
 
     ``Tensor(data)`` is PyTorch's legacy constructor (float32 data, or ``Tensor(2, 3)`` for an uninitialised 2x3
@@ -429,10 +431,20 @@ class Tensor(PointwiseMixin, ReductionMixin, ShapeMixin):
         return self._binary(other, E.Mul, "mul", True)
 
     def _true_div(self, other: Any, reverse: _bool) -> Tensor:
+        # NOTE: x / 0 gives inf or nan silently, as in PyTorch. NumPy's warning is silenced (errstate costs ~1 us)
+        # only where an int or bool operand (zeros are common there) or a scalar 0 is involved.
+        if isinstance(other, Tensor):
+            quiet = self._data.dtype.kind != "f" or other._data.dtype.kind != "f"
+        else:
+            quiet = self._data.dtype.kind != "f" or isinstance(other, (list, tuple, np.ndarray)) or \
+                (isinstance(other, (int, float, np.generic)) and bool(other == 0))
         a, b = self._operands(other, "div")
         if a._data.dtype.kind != "f":  # true division of integers gives the default float type, as in PyTorch
             a = a._cast(dtypes.get_default_dtype().np)
             b = b._cast(a._data.dtype) if isinstance(b, Tensor) else b
+        if quiet:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return a._binary(b, E.Div, "div", reverse)
         return a._binary(b, E.Div, "div", reverse)
 
     def __truediv__(self, other: Any) -> Tensor:
@@ -508,7 +520,10 @@ class Tensor(PointwiseMixin, ReductionMixin, ShapeMixin):
             from .creation import tensor
 
             other = tensor(other)
-        a, b = self._operands(other, "matmul")
+        a, b = self, other
+        if a._data.dtype != b._data.dtype:  # NOTE: PyTorch does not promote in matmul (int @ float is an error)
+            raise RuntimeError(f"matmul: expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != "
+                               f"{b.dtype.name} (shapes {tuple(a._data.shape)} and {tuple(b._data.shape)})")
         sa, sb = a._data.shape, b._data.shape
         if not sa or not sb:
             raise RuntimeError(f"matmul: both arguments to matmul need to be at least 1D, but they are {len(sa)}D and "

@@ -26,7 +26,8 @@ METHOD_FUNCTIONS = (
     "movedim", "moveaxis", "flip", "tile", "clone", "narrow", "select", "index_select", "gather", "take_along_dim",
     "masked_select", "nonzero", "matmul", "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal",
     "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "equal", "allclose",
-    "isclose", "detach", "clamp_min", "clamp_max",
+    "isclose", "detach", "clamp_min", "clamp_max", "scatter", "scatter_add", "scatter_reduce", "index_add",
+    "index_copy", "index_fill",
 )
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "where", "einsum", "broadcast_tensors",
@@ -47,10 +48,18 @@ def _promoted(tensors: Sequence[Tensor], op: str) -> list[Tensor]:
     return ts
 
 
+def _require_tensors(tensors: Sequence[Any], op: str) -> None:
+    """PyTorch's cat and stack take tensors only: a list or array element is a TypeError, not converted."""
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension ``dim``; all other sizes must match."""
     if len(tensors) == 0:  # NOTE: ValueError here (stack raises RuntimeError), as in PyTorch
         raise ValueError("cat(): expected a non-empty list of Tensors")
+    _require_tensors(tensors, "cat")
     ts = _promoted(tensors, "cat")
     ts = [t for t in ts if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or ts[:1]  # PyTorch skips empty 1-D
     ref = ts[0]
@@ -73,6 +82,7 @@ concat = concatenate = cat
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension ``dim``."""
+    _require_tensors(tensors, "stack")
     ts = _promoted(tensors, "stack")
     shape = ts[0]._data.shape
     for i, t in enumerate(ts):
@@ -434,3 +444,9 @@ isclose = _method("isclose")
 detach = _method("detach")
 clamp_min = _method("clamp_min")
 clamp_max = _method("clamp_max")
+scatter = _method("scatter")
+scatter_add = _method("scatter_add")
+scatter_reduce = _method("scatter_reduce")
+index_add = _method("index_add")
+index_copy = _method("index_copy")
+index_fill = _method("index_fill")

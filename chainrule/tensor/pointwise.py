@@ -145,6 +145,14 @@ class PointwiseMixin:
         x = self._cast(rt)  # type: ignore[attr-defined]
         lo = min._cast(rt) if hasattr(min, "_cast") else min
         hi = max._cast(rt) if hasattr(max, "_cast") else max
+        for name, b in (("min", lo), ("max", hi)):
+            if hasattr(b, "_data"):
+                try:
+                    np.broadcast_shapes(self._data.shape, b._data.shape)
+                except ValueError:  # NOTE: PyTorch's message, not NumPy's
+                    from .core import _broadcast_error
+
+                    raise _broadcast_error(f"clamp (input and {name})", self._data, b._data) from None
         return E.Clamp.apply(x, lo, hi)
 
     clip = clamp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Sequence
 
 import numpy as np
@@ -9,11 +10,26 @@ import numpy as np
 from ..ops import movement as M
 
 
-def _as_shape(args: Sequence[Any]) -> tuple[int, ...]:
-    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` (and a Size)."""
-    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+def _as_shape(args: Sequence[Any], op: str = "shape") -> tuple[int, ...]:
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` (and a Size, NumPy ints, one-element integer tensors).
+
+    A float size is a TypeError, as in PyTorch, not silently truncated."""
+    if len(args) == 1 and not _is_index(args[0]) and hasattr(args[0], "__iter__"):
         args = tuple(args[0])
-    return tuple(int(a) for a in args)
+    try:
+        return tuple(operator.index(a) for a in args)
+    except TypeError:
+        bad = next(i for i, a in enumerate(args) if not _is_index(a))
+        raise TypeError(f"{op}(): argument 'shape' must be tuple of ints, but found element of type "
+                        f"{type(args[bad]).__name__} at pos {bad} (got {list(args)})") from None
+
+
+def _is_index(a: Any) -> bool:
+    try:
+        operator.index(a)
+    except TypeError:
+        return False
+    return True
 
 
 def infer_shape(op: str, shape: tuple[int, ...], size: int) -> tuple[int, ...]:
@@ -155,14 +171,14 @@ class ShapeMixin:
 
     def reshape(self, *shape: Any) -> Any:
         """The same elements in a new shape (a view when the layout allows, else a copy); one dim may be -1."""
-        s = infer_shape("reshape", _as_shape(shape), self._data.size)
+        s = infer_shape("reshape", _as_shape(shape, "reshape"), self._data.size)
         if s == self._data.shape:
             return self
         return M.Reshape.apply(self, s)
 
     def view(self, *shape: Any) -> Any:
         """A view with a new shape; like PyTorch, refuses a layout that would need a copy (use reshape)."""
-        s = infer_shape("view", _as_shape(shape), self._data.size)
+        s = infer_shape("view", _as_shape(shape, "view"), self._data.size)
         probe = self._data.view()
         try:
             probe.shape = s
@@ -383,7 +399,7 @@ class ShapeMixin:
                 raise RuntimeError(f"gather(): Size does not match at dimension {i}: index {tuple(idx.shape)} vs "
                                    f"input {tuple(self._data.shape)}")
         n = self._data.shape[d] if self._data.ndim else 1
-        if idx.size and (idx.max() >= n or idx.min() < -n):
+        if idx.size and (idx.max() >= n or idx.min() < 0):  # NOTE: -1 is out of bounds too, as in PyTorch
             raise RuntimeError(f"gather(): index {idx.max() if idx.max() >= n else idx.min()} is out of bounds for "
                                f"dimension {d} with size {n}")
         return M.Gather.apply(self, idx, d)
@@ -392,9 +408,17 @@ class ShapeMixin:
         return self.gather(dim, indices)
 
     def masked_select(self, mask: Any) -> Any:
+        """The elements where the boolean ``mask`` (broadcast with this tensor) holds, as a 1-D tensor."""
         m = mask._data if hasattr(mask, "_data") else np.asarray(mask)
-        return self.expand(np.broadcast_shapes(m.shape, self._data.shape))[np.broadcast_to(m, np.broadcast_shapes(
-            m.shape, self._data.shape))]
+        if m.dtype != np.bool_:
+            raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {m.dtype}")
+        try:
+            shape = np.broadcast_shapes(m.shape, self._data.shape)
+        except ValueError:
+            from .core import _broadcast_error
+
+            raise _broadcast_error("masked_select (mask and input)", m, self._data) from None
+        return self.expand(shape)[np.broadcast_to(m, shape)]
 
     def nonzero(self, *, as_tuple: bool = False) -> Any:
         nz = np.nonzero(self._data)
