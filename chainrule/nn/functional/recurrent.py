@@ -19,7 +19,7 @@ Weights = Sequence[tuple[Tensor, Tensor, Tensor | None, Tensor | None]]
 
 def recurrent(mode: str, input: Tensor, hx: Tensor | None, cx: Tensor | None,  # noqa: A002 - PyTorch's name
               weights: Weights, num_layers: int, bidirectional: bool = False, dropout: float = 0.0,
-              training: bool = False) -> tuple[Tensor, Tensor, Tensor | None]:
+              training: bool = False, batch_sizes: Sequence[int] | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
     r"""Run a stack of recurrent layers over a time-major sequence.
 
     Layer :math:`l > 0` reads the outputs of layer :math:`l - 1` (both directions concatenated), after dropout with
@@ -37,6 +37,8 @@ def recurrent(mode: str, input: Tensor, hx: Tensor | None, cx: Tensor | None,  #
         bidirectional: run a second layer backwards in time in each layer (:math:`D = 2`).
         dropout: dropout probability on the outputs of every layer but the last.
         training: apply the dropout.
+        batch_sizes: for packed sequences (``nn.utils.rnn``): the rows sorted by decreasing length, step ``t``
+            updates only the first ``batch_sizes[t]`` rows and the others keep their state (see ``ops.rnn``).
 
     Shape:
         - input: :math:`(T, B, H_{in})`
@@ -59,7 +61,7 @@ def recurrent(mode: str, input: Tensor, hx: Tensor | None, cx: Tensor | None,  #
             w_ih, w_hh, b_ih, b_hh = weights[k]
             h0 = hx[k] if hx is not None else zeros
             c0 = (cx[k] if cx is not None else zeros) if lstm else None
-            y = prim.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=direction == 1, **kw)
+            y = prim.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=direction == 1, batch_sizes=batch_sizes, **kw)
             outs.append(y[:t] if lstm else y)
             hn.append(y[0] if direction == 1 else y[t - 1])
             if lstm:

@@ -12,11 +12,10 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from ...ops.rnn import GRULayer, LSTMLayer, RNNLayer
 from ...tensor import Tensor
 from ...tensor.creation import as_tensor, full
-from ...tensor.functions import cat, stack
-from ..functional.dropout import dropout as _dropout
+from ...tensor.functions import cat
+from ..functional.recurrent import recurrent
 
 __all__ = ["PackedSequence", "invert_permutation", "packed_recurrent"]
 
@@ -138,33 +137,13 @@ def packed_recurrent(mode: str, input: PackedSequence, hx: Tensor | None, cx: Te
           batch order, taken at each sequence's last step.
     """
     bs = input.batch_sizes._data
-    t, b = int(bs.size), int(bs[0])
+    t = int(bs.size)
     ks = tuple(int(k) for k in bs)
     if input.sorted_indices is not None:  # the states follow the batch into sorted order
         hx = hx.index_select(1, input.sorted_indices) if hx is not None else None
         cx = cx.index_select(1, input.sorted_indices) if cx is not None else None
-    d, hidden, lstm = (2 if bidirectional else 1), weights[0][1].shape[1], mode == "LSTM"
-    prim = LSTMLayer if lstm else GRULayer if mode == "GRU" else RNNLayer
-    kw: dict[str, Any] = {"nonlinearity": "relu" if mode == "RNN_RELU" else "tanh"} if prim is RNNLayer else {}
-    zeros = np.zeros((b, hidden), dtype=input.data._data.dtype)
     x = gather_padded(input.data, padded_index(bs, t), 0.0)
-    hn, cn = [], []
-    for layer in range(num_layers):
-        outs = []
-        for direction in range(d):
-            k = layer * d + direction
-            w_ih, w_hh, b_ih, b_hh = weights[k]
-            h0 = hx[k] if hx is not None else zeros
-            c0 = (cx[k] if cx is not None else zeros) if lstm else None
-            y = prim.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=direction == 1, batch_sizes=ks, **kw)
-            outs.append(y[:t] if lstm else y)
-            hn.append(y[0] if direction == 1 else y[t - 1])
-            if lstm:
-                cn.append(y[t])
-        x = cat(outs, 2) if d == 2 else outs[0]
-        if dropout > 0 and training and layer < num_layers - 1:
-            x = _dropout(x, dropout, True)
-    h, c = stack(hn, 0), (stack(cn, 0) if lstm else None)
+    x, h, c = recurrent(mode, x, hx, cx, weights, num_layers, bidirectional, dropout, training, batch_sizes=ks)
     if input.unsorted_indices is not None:  # back to the original batch order
         h = h.index_select(1, input.unsorted_indices)
         c = c.index_select(1, input.unsorted_indices) if c is not None else None
