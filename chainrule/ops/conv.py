@@ -15,7 +15,7 @@ The ordinary convolution (``groups == 1``) runs channels-last instead, as PyTorc
 ``(N*Ho*Wo, kh*kw*C)`` gathered from an ``(N, Hp, Wp, C)`` copy of the input, ``y = cols @ W^T`` is ``(N*Ho*Wo, O)``
 and is returned as a transposed ``(N, O, Ho, Wo)`` view (no copy); ``dW = (cols^T g)^T`` and ``dx`` is one GEMM per
 kernel offset added into its shifted window (see ``Conv._forward_nhwc``). Large work arrays come from
-:func:`scratch`, which reuses an array once nothing refers to it any more.
+:func:`chainrule.ops.scratch.scratch`, which reuses an array once nothing refers to it any more.
 A transposed convolution is the gradient of a convolution w.r.t. its input (a GEMM then col2im); its backward is a
 convolution. One- and two-dimensional, batched and unbatched inputs all run as ``(N, C, H, W)``: a 1-D signal is an
 image of height 1. Every size is a Python int, so float32 stays float32.
@@ -23,52 +23,20 @@ image of height 1. Every size is a Python int, so float32 stays float32.
 
 from __future__ import annotations
 
-import sys
-import threading
 from typing import Any
 
 from ..autograd.function import Primitive
 from ..backend import xp
+from .scratch import scratch
 
 Array = Any
 Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]  # ((top, bottom), (left, right))
 
-_SCRATCH: dict[tuple[tuple[int, ...], str], list[Array]] = {}
-_SCRATCH_LOCK = threading.Lock()
-_SCRATCH_MIN, _SCRATCH_MAX, _SCRATCH_PER_SHAPE = 1 << 20, 64 << 20, 3  # bytes, bytes, arrays
-# NOTE: reuse decided by reference count, which only CPython with the GIL makes exact
-_SCRATCH_ON = sys.implementation.name == "cpython" and getattr(sys, "_is_gil_enabled", lambda: True)()
 # NOTE: a dense convolution keeps its im2col columns for the weight gradient only up to this size; larger ones
 # (kh*kw times the input: 462 MB for a 64->64 3x3 layer on a batch of 64 56x56 maps) are rebuilt in the backward one
 # kernel offset at a time from the padded input it keeps instead, as PyTorch keeps only the input
 SAVE_COLS_MAX_BYTES = 32 << 20
-
-
-def scratch(shape: tuple[int, ...], dtype: Any) -> Array:
-    """An uninitialised array for a large work or result array, reused from an earlier call when nothing else
-    refers to it any more (not the graph, not a view, not the caller): only this pool holds it, so no one can see
-    it change. Arrays of 1-64 MiB, at most three per shape and dtype.
-
-    NOTE: measured in W2's training step: a fresh 14 MiB im2col buffer costs 2.5-20 ms in page faults (NumPy
-    asks for transparent huge pages, and the kernel may compact memory to provide them) against 0.9 ms for the
-    copy into a reused one; the same holds, smaller, for the GEMM output and the padded input gradient."""
-    dt = xp.dtype(dtype)
-    nbytes = dt.itemsize
-    for d in shape:
-        nbytes *= d
-    if not _SCRATCH_ON or not _SCRATCH_MIN <= nbytes <= _SCRATCH_MAX:
-        return xp.empty(shape, dtype=dt)
-    key = (shape, dt.str)
-    with _SCRATCH_LOCK:
-        bufs = _SCRATCH.setdefault(key, [])
-        for a in bufs:
-            if sys.getrefcount(a) == 3:  # the list, ``a`` and getrefcount's argument: no one else
-                return a
-        a = xp.empty(shape, dtype=dt)
-        if len(bufs) < _SCRATCH_PER_SHAPE:
-            bufs.append(a)
-        return a
 
 
 def _as4d(shape: tuple[int, ...], nsp: int) -> tuple[int, int, int, int]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..autograd.function import Primitive
 from ..backend import xp
+from .scratch import scratch_like
 
 Array = Any
 
@@ -21,7 +22,10 @@ def keep_where(g: Array, keep: Array) -> Array:
     mask is the same selection at the speed of one multiply (0.9 ms), with no float arithmetic to make nan of inf."""
     if getattr(g, "dtype", None) is None or g.dtype.kind != "f" or g.shape != keep.shape:
         return xp.where(keep, g, 0)
-    return xp.multiply(g.view(f"u{g.dtype.itemsize}"), keep).view(g.dtype)
+    u = f"u{g.dtype.itemsize}"
+    out = scratch_like(g.shape, g, g.dtype)
+    xp.multiply(g.view(u), keep, out=out.view(u))
+    return out
 
 
 class Add(Primitive):
@@ -200,7 +204,10 @@ class Sigmoid(Primitive):
 
 class Relu(Primitive):
     def forward(self, a: Array) -> Array:
-        self.out = xp.maximum(a, 0)
+        if getattr(a, "ndim", 0) and a.dtype.kind == "f":  # a large activation: into a reused buffer (ops.scratch)
+            self.out = xp.maximum(a, 0, out=scratch_like(a.shape, a, a.dtype))
+        else:
+            self.out = xp.maximum(a, 0)
         return self.out
 
     def backward(self, g: Array) -> Array:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..backend import xp
-from .conv import scratch
+from .scratch import scratch_like as _scratch_like
 
 Array = Any
 Pair = tuple[int, int]
@@ -43,13 +43,6 @@ def _windows(xpad: Array, kernel: Pair, stride: Pair, dilation: Pair, out: Pair)
     shape = xpad.shape[:2] + out + kernel
     strides = (s0, s1, stride[0] * s2, stride[1] * s3, dilation[0] * s2, dilation[1] * s3)
     return xp.lib.stride_tricks.as_strided(xpad, shape, strides, writeable=False)
-
-
-def _scratch_like(shape: tuple[int, ...], like: Array, dtype: Any) -> Array:
-    """A :func:`scratch` array of ``shape`` laid out in memory as ``like`` (e.g. channels-last), axes in order."""
-    perm = sorted(range(len(shape)), key=lambda i: -like.strides[i])
-    buf = scratch(tuple(shape[i] for i in perm), dtype)
-    return buf.transpose(tuple(perm.index(i) for i in range(len(shape))))
 
 
 def _scatter_windows(gw: Array, shape: tuple[int, ...], stride: Pair, dilation: Pair) -> Array:
