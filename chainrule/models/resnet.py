@@ -103,34 +103,45 @@ class ResNet(nn.Module):
         groups, width_per_group: ResNeXt's cardinality and the width of each group (``32, 4`` for 32x4d).
         stem: ``"imagenet"`` (7x7 stride-2 conv + 3x3 stride-2 max-pool) or ``"cifar"`` (one 3x3 stride-1 conv, no
             pool: keeps small images such as 28x28 or 32x32 large enough for four stages).
+        widths: planes of the four stages (the blocks' output is ``widths[i] * block.expansion`` channels); the stem
+            has ``widths[0]`` channels.
+        stem_stride: stride of the CIFAR stem's 3x3 convolution; 2 starts the first stage at 14x14 for a 28x28
+            image, a quarter of the cost of every layer after the stem.
 
     Shape: input ``(N, in_channels, H, W)``, any ``H, W >= 1`` (every down-sampling layer is padded); output
-    ``(N, num_classes)``. A 28x28 image reaches the last stage as 1x1 with the ImageNet stem, 4x4 with the CIFAR one.
+    ``(N, num_classes)``. A 28x28 image reaches the last stage as 1x1 with the ImageNet stem, 4x4 with the CIFAR one
+    (2x2 with ``stem_stride=2``).
     """
 
     min_input_size = 1
 
     def __init__(self, block: Block, layers: tuple[int, ...] | list[int], num_classes: int = 1000,
-                 in_channels: int = 3, groups: int = 1, width_per_group: int = 64, stem: str = "imagenet") -> None:
+                 in_channels: int = 3, groups: int = 1, width_per_group: int = 64, stem: str = "imagenet",
+                 widths: tuple[int, ...] | list[int] = (64, 128, 256, 512), stem_stride: int = 1) -> None:
         super().__init__()
         if len(layers) != 4 or any(n < 1 for n in layers):
             raise ValueError(f"ResNet: layers must be four positive block counts, got {tuple(layers)}")
+        if len(widths) != 4 or any(w < 1 for w in widths):
+            raise ValueError(f"ResNet: widths must be four positive plane counts, got {tuple(widths)}")
         if stem not in ("imagenet", "cifar"):
             raise ValueError(f"ResNet: stem must be 'imagenet' or 'cifar', got {stem!r}")
-        self.inplanes, self.groups, self.base_width = 64, groups, width_per_group
+        if stem_stride not in (1, 2) or (stem == "imagenet" and stem_stride != 1):
+            raise ValueError(f"ResNet: stem_stride must be 1 or 2, and 1 with the ImageNet stem; got {stem_stride} "
+                             f"with stem={stem!r}")
+        self.inplanes, self.groups, self.base_width = widths[0], groups, width_per_group
         if stem == "imagenet":
-            self.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
+            self.conv1 = nn.Conv2d(in_channels, widths[0], 7, stride=2, padding=3, bias=False)
         else:
-            self.conv1 = conv3x3(in_channels, 64)
-        self.bn1 = nn.BatchNorm2d(64)
+            self.conv1 = conv3x3(in_channels, widths[0], stem_stride)
+        self.bn1 = nn.BatchNorm2d(widths[0])
         self.relu = nn.ReLU()
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1) if stem == "imagenet" else nn.Identity()
-        self.layer1 = self._make_layer(block, 64, layers[0])
-        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
-        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
-        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
+        self.layer1 = self._make_layer(block, widths[0], layers[0])
+        self.layer2 = self._make_layer(block, widths[1], layers[1], stride=2)
+        self.layer3 = self._make_layer(block, widths[2], layers[2], stride=2)
+        self.layer4 = self._make_layer(block, widths[3], layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(512 * block.expansion, num_classes)
+        self.fc = nn.Linear(widths[3] * block.expansion, num_classes)
 
     def _make_layer(self, block: Block, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
         downsample = None
@@ -186,8 +197,11 @@ def resnext50_32x4d(num_classes: int = 1000, in_channels: int = 3) -> ResNet:
 
 
 @register_model
-def resnet_cifar(num_classes: int = 10, in_channels: int = 3, layers: tuple[int, ...] = (2, 2, 2, 2)) -> ResNet:
+def resnet_cifar(num_classes: int = 10, in_channels: int = 3, layers: tuple[int, ...] = (2, 2, 2, 2),
+                 widths: tuple[int, ...] = (64, 128, 256, 512), stem_stride: int = 1) -> ResNet:
     """ResNet-18 with a 3x3 stride-1 stem and no max-pool, for 28x28 / 32x32 images: 11,173,962 parameters with 10
     classes and 3 input channels (ResNet-18's count - 64*3*(49 - 9) stem weights - the 1000-class fc + a 10-class
-    one)."""
-    return ResNet(BasicBlock, layers, num_classes, in_channels, stem="cifar")
+    one). ``layers`` (blocks per stage), ``widths`` (planes per stage) and ``stem_stride`` (2: the first stage at
+    half the resolution) scale it down: ``layers=(1, 1, 1, 1), widths=(16, 32, 64, 128), stem_stride=2`` is a
+    308,538-parameter ResNet-10 for 28x28 grey images with ``in_channels=1``."""
+    return ResNet(BasicBlock, layers, num_classes, in_channels, stem="cifar", widths=widths, stem_stride=stem_stride)

@@ -16,6 +16,15 @@ from ..backend import xp
 Array = Any
 
 
+def _channels_last_rows(x: Array) -> Array | None:
+    """The ``(N * H * W, C)`` view of a 4-D ``x`` whose memory is channels-last (NHWC), as a convolution's output
+    is here; None for any other layout."""
+    if x.ndim != 4:
+        return None
+    v = x.transpose(0, 2, 3, 1)
+    return v.reshape(-1, x.shape[1]) if v.flags.c_contiguous else None
+
+
 class BatchNorm(Primitive):
     """Normalise each channel (axis 1) of ``(N, C, *)`` over the batch and the spatial axes, then scale and shift.
 
@@ -24,16 +33,33 @@ class BatchNorm(Primitive):
     Otherwise the running statistics normalise.
     """
 
+    # NOTE: a channels-last 4-D input (a convolution's output) is worked on as its (N*H*W, C) view: the per-channel
+    # sums become matrix-vector products (BLAS) and every elementwise op runs over contiguous memory; NumPy's
+    # reduction over axes (0, 2, 3) of such an array, and the broadcasts against (1, C, 1, 1), cost 1.7-3x as much.
+    # The output keeps the input's layout.
+
+    def _sum(self, a: Array) -> Array:
+        """Per-channel sum, in the shape that broadcasts against the working view."""
+        if self.rows:
+            return self.ones @ a
+        return a.sum(axis=self.axes, keepdims=True)
+
     def forward(self, x: Array, weight: Array | None, bias: Array | None, running_mean: Array,
                 running_var: Array, training: bool, momentum: float, eps: float) -> Array:
-        c = x.shape[1]
-        axes = (0,) + tuple(range(2, x.ndim))
-        bshape = (1, c) + (1,) * (x.ndim - 2)  # a per-channel vector, broadcast against x
+        c, shape = x.shape[1], x.shape
+        x2 = _channels_last_rows(x)
+        self.rows = x2 is not None
+        if x2 is not None:
+            x, vshape = x2, (c,)
+            self.ones = xp.ones(x2.shape[0], dtype=x2.dtype)
+        else:
+            vshape = (1, c) + (1,) * (x.ndim - 2)  # a per-channel vector, broadcast against x
+        self.axes = (0,) + tuple(range(2, x.ndim))
         if training:
             n = x.size // c
-            mean = x.mean(axis=axes, keepdims=True)
+            mean = self._sum(x) * (1.0 / n)
             xhat = x - mean
-            var = (xhat * xhat).mean(axis=axes, keepdims=True)  # biased: the one that normalises
+            var = self._sum(xp.square(xhat)) * (1.0 / n)  # biased: the one that normalises
             invstd = 1.0 / xp.sqrt(var + eps)
             if running_mean is not None:
                 running_mean *= 1.0 - momentum
@@ -43,32 +69,43 @@ class BatchNorm(Primitive):
                 running_var += (momentum * n / (n - 1)) * var.reshape(c)  # NOTE: unbiased, as PyTorch
             xhat *= invstd
         else:
-            invstd = 1.0 / xp.sqrt(running_var.reshape(bshape) + eps)
-            xhat = (x - running_mean.reshape(bshape)) * invstd
-        w = weight.reshape(bshape) if weight is not None else None
+            invstd = 1.0 / xp.sqrt(running_var.reshape(vshape) + eps)
+            xhat = (x - running_mean.reshape(vshape)) * invstd
+        w = weight.reshape(vshape) if weight is not None else None
         out = xhat * w if w is not None else xhat.copy()
         if bias is not None:
-            out += bias.reshape(bshape)
+            out += bias.reshape(vshape)
         need = self.needs_input_grad
-        self.training, self.axes, self.c = training, axes, c
+        self.training, self.c, self.shape = training, c, shape
         self.w, self.invstd = w, invstd
         self.xhat = xhat if (need[0] and training) or need[1] else None
-        return out
+        return self._unview(out)
+
+    def _unview(self, a: Array) -> Array:
+        """An array of the working view's layout back in the input's shape (a channels-last view when rows)."""
+        if not self.rows:
+            return a
+        n, c, h, w = self.shape
+        return a.reshape(n, h, w, c).transpose(0, 3, 1, 2)
 
     def backward(self, g: Array) -> tuple[Array | None, Array | None, Array | None, None, None]:
-        need, axes, c, xhat = self.needs_input_grad, self.axes, self.c, self.xhat
+        need, c, xhat = self.needs_input_grad, self.c, self.xhat
+        if self.rows:
+            g2 = _channels_last_rows(g)
+            g = g2 if g2 is not None else xp.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, c)
         gsum: Array
         gxhat: Array
-        gsum = g.sum(axis=axes, keepdims=True) if need[2] or (need[0] and self.training) else None
-        gxhat = (g * xhat).sum(axis=axes, keepdims=True) if xhat is not None else None
+        gsum = self._sum(g) if need[2] or (need[0] and self.training) else None
+        gxhat = self._sum(g * xhat) if xhat is not None else None
         gx = None
         if need[0]:
             scale = self.invstd * self.w if self.w is not None else self.invstd
             if self.training:
                 n = g.size // c
-                gx = (g - gsum / n - xhat * (gxhat / n)) * scale
+                gx = (g - gsum * (1.0 / n) - xhat * (gxhat * (1.0 / n))) * scale
             else:
                 gx = g * scale
+            gx = self._unview(gx)
         gw = gxhat.reshape(c) if need[1] else None
         gb = gsum.reshape(c) if need[2] else None
         return gx, gw, gb, None, None
