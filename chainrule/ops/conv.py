@@ -33,9 +33,10 @@ Array = Any
 Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]  # ((top, bottom), (left, right))
 
-# NOTE: a dense convolution keeps its im2col columns for the weight gradient only up to this size; larger ones
-# (kh*kw times the input: 462 MB for a 64->64 3x3 layer on a batch of 64 56x56 maps) are rebuilt in the backward one
-# kernel offset at a time from the padded input it keeps instead, as PyTorch keeps only the input
+# NOTE: a dense convolution builds its im2col columns in one piece, and keeps them for the weight gradient, only up
+# to this size; larger ones (kh*kw times the input: 462 MB for a 64->64 3x3 layer on a batch of 64 56x56 maps) are
+# built a few images at a time into a reused buffer, in the forward and again in the backward, from the padded input
+# it keeps instead (as PyTorch keeps only the input): no huge fresh array and its page faults on every step
 SAVE_COLS_MAX_BYTES = 32 << 20
 
 
@@ -193,17 +194,22 @@ class Conv(Primitive):
         hp, wp = xh.shape[1:3]
         ho = (hp - dilation[0] * (kh - 1) - 1) // stride[0] + 1
         wo = (wp - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-        cols = _im2col_nhwc(xh, kh, kw, stride, dilation, ho, wo)
         wm = w.reshape(o, c, kh, kw).transpose(0, 2, 3, 1).reshape(o, kh * kw * c)  # (i, j, c) order: a small copy
-        y = xp.matmul(cols, wm.T, out=scratch((n * ho * wo, o), cols.dtype))  # (N*Ho*Wo, O)
+        self.geom = (x.shape, w.shape, (n, c, hp, wp), (kh, kw), (ho, wo), stride, pads, dilation, 1)
+        need = self.needs_input_grad
+        y = scratch((n * ho * wo, o), xh.dtype)  # (N*Ho*Wo, O)
+        self.cols = self.xh = None
+        if n * ho * wo * kh * kw * c * xh.dtype.itemsize <= SAVE_COLS_MAX_BYTES:
+            cols = _im2col_nhwc(xh, kh, kw, stride, dilation, ho, wo)
+            xp.matmul(cols, wm.T, out=y)
+            self.cols = cols if need[1] else None
+        else:  # large: columns a few images at a time, rebuilt the same way for the weight gradient
+            for rows, cols in self._column_chunks(xh):
+                xp.matmul(cols, wm.T, out=y[rows])
+            self.xh = xh if need[1] else None
         if b is not None:
             y += b  # NOTE: in place on the fresh GEMM output: a contiguous broadcast over the last axis
-        need = self.needs_input_grad
-        keep_cols = need[1] and cols.nbytes <= SAVE_COLS_MAX_BYTES
-        self.cols = cols if keep_cols else None
-        self.xh = xh if need[1] and not keep_cols else None
         self.wm = wm if need[0] else None
-        self.geom = (x.shape, w.shape, (n, c, hp, wp), (kh, kw), (ho, wo), stride, pads, dilation, 1)
         return y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2).reshape(_out_shape(x.shape, nsp, o, ho, wo))
 
     def backward(self, g: Array) -> tuple[Array | None, Array | None, Array | None]:
@@ -254,7 +260,7 @@ class Conv(Primitive):
             dx = dxh.transpose(0, 3, 1, 2).reshape(x_shape)
         if need[1]:
             # NOTE: (K, O) then transposed: OpenBLAS is erratic on outputs with fewer rows than columns (_nt_matmul)
-            dwm = self.cols.T @ gm if self.cols is not None else self._weight_grad_by_offset(gm)
+            dwm = self.cols.T @ gm if self.cols is not None else self._weight_grad_by_chunks(gm)
             dw = xp.ascontiguousarray(dwm.reshape(kh, kw, c, o).transpose(3, 2, 0, 1)).reshape(w_shape)
         if len(need) > 2 and need[2]:
             # NOTE: summed per image first, then over the batch: a float32 sum down N*L rows in one pass would
@@ -262,22 +268,26 @@ class Conv(Primitive):
             db = gm.reshape(n, ho * wo, o).sum(axis=1).sum(axis=0)
         return dx, dw, db
 
-    def _weight_grad_by_offset(self, gm: Array) -> Array:
-        """``cols^T @ g`` ``(kh*kw*C, O)`` without the columns: for each kernel offset ``k`` its ``(N*Ho*Wo, C)``
-        block of the columns is gathered from the kept padded input and multiplied, ``dW_k = X_k^T g``."""
-        _, w_shape, (n, c, _, _), (kh, kw), (ho, wo), (sh, sw), _, (dh, dw_), _ = self.geom
-        o = w_shape[0]
+    def _column_chunks(self, xh: Array) -> Any:
+        """The columns of ``xh`` (padded, channels-last) for a few images at a time, at most
+        ``SAVE_COLS_MAX_BYTES`` each (at least one image): yields ``(row slice, columns)``, the rows of the
+        ``(N*Ho*Wo, .)`` products they feed. Each chunk's columns are a reused :func:`scratch` array."""
+        _, _, (n, c, _, _), (kh, kw), (ho, wo), stride, _, dilation, _ = self.geom
+        per_image = ho * wo * kh * kw * c * xh.dtype.itemsize
+        step = max(1, min(n, SAVE_COLS_MAX_BYTES // max(per_image, 1)))
+        for i in range(0, n, step):
+            j = min(n, i + step)
+            yield slice(i * ho * wo, j * ho * wo), _im2col_nhwc(xh[i:j], kh, kw, stride, dilation, ho, wo)
+
+    def _weight_grad_by_chunks(self, gm: Array) -> Array:
+        """``cols^T @ g`` ``(kh*kw*C, O)`` without the whole column matrix: summed over chunks of images whose
+        columns are rebuilt from the kept padded input (:meth:`_column_chunks`)."""
         xh, self.xh = self.xh, None
-        dwm = xp.empty((kh * kw, c, o), dtype=gm.dtype)
-        part = scratch((n * ho * wo, c), gm.dtype)
-        for k in range(kh * kw):
-            i, j = (k // kw) * dh, (k % kw) * dw_
-            xp.copyto(part.reshape(n, ho, wo, c), xh[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw])
-            if c >= o:
-                xp.matmul(part.T, gm, out=dwm[k])
-            else:  # see _nt_matmul: keep the larger output dimension on the rows
-                dwm[k] = (gm.T @ part).T
-        return dwm.reshape(kh * kw * c, o)
+        dwm = None
+        for rows, cols in self._column_chunks(xh):
+            part = cols.T @ gm[rows]
+            dwm = part if dwm is None else xp.add(dwm, part, out=dwm)
+        return dwm
 
 
 class ConvTranspose(Primitive):

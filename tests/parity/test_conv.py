@@ -96,8 +96,9 @@ def test_conv2d_matches_torch(case: str, bias: bool, dtype: str) -> None:
 @pytest.mark.parametrize("case", [c for c in CONV2D if "groups" not in CONV2D[c][2]] + ["one_channel"])
 def test_conv2d_weight_gradient_rebuilt_without_saved_columns(case: str, dtype: str,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """Columns over ops.conv.SAVE_COLS_MAX_BYTES are not kept: the weight gradient is rebuilt per kernel offset from
-    the padded input. With the limit at 0 every dense case takes that path and must still match torch."""
+    """Columns over ops.conv.SAVE_COLS_MAX_BYTES are built a few images at a time, in the forward and again for the
+    weight gradient, from the kept padded input. With the limit at 0 every dense case takes that path (one image per
+    chunk) and must still match torch."""
     from chainrule.ops import conv as conv_ops
 
     monkeypatch.setattr(conv_ops, "SAVE_COLS_MAX_BYTES", 0)
