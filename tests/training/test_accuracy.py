@@ -211,14 +211,14 @@ def test_fashion_mnist_mlp_reaches_89_percent(fashion: Any) -> None:
 
 
 @pytest.mark.slow
-def test_fashion_mnist_w2_cnn_reaches_90_5_percent(fashion: Any) -> None:
-    # NOTE: the costliest test here: about 50 s CPU per epoch of 60,000 images at the current conv speed (150 s in
-    # all). Issue 5 asks for 91 %: two epochs reach 90.07 %, three 90.99 %; a fourth epoch needs ~50 s more CPU.
+def test_fashion_mnist_w2_cnn_reaches_91_percent(fashion: Any) -> None:
+    # NOTE: the costliest test here: about 39 s CPU per epoch of 60,000 images (one BLAS thread), 160 s in all. Two
+    # epochs of this one-cycle recipe reach 90.07 %, three 90.99 %, four 91.45 % (seed 0).
     x, y, xt, yt = fashion
     cr.manual_seed(0)
     model = models.create_model("simple_cnn")
-    epochs = 3
+    epochs = 4
     timing = _fit(model, x, y, epochs=epochs, lr=2e-3, batch_size=64, schedule="onecycle")
     acc = _accuracy(model, xt, yt)
     _report("W2 CNN on Fashion-MNIST", acc, epochs, timing)
-    assert acc >= 0.905
+    assert acc >= 0.91
