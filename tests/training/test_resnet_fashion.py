@@ -87,10 +87,11 @@ def test_small_resnet_cifar_shape_and_count() -> None:
 
 
 class _Batches:
-    """Shuffled ``(x, y)`` batches of NumPy arrays, drawn anew at every pass from a seeded generator."""
+    """Shuffled ``(x, y)`` batches of NumPy arrays, drawn anew at every pass from a seeded generator; with ``flip``,
+    each image is mirrored left-right with probability 1/2 (a garment's mirror image is the same garment)."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int = 0) -> None:
-        self.x, self.y, self.batch_size = x, y, batch_size
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, flip: bool = False, seed: int = 0) -> None:
+        self.x, self.y, self.batch_size, self.flip = x, y, batch_size, flip
         self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
@@ -100,26 +101,38 @@ class _Batches:
         perm = self.rng.permutation(len(self.x))
         for i in range(len(self)):
             b = perm[i * self.batch_size:(i + 1) * self.batch_size]
-            yield cr.from_numpy(self.x[b]), cr.from_numpy(self.y[b])
+            xb = self.x[b]  # a fresh copy (fancy indexing), safe to flip in place
+            if self.flip:
+                m = self.rng.random(len(b)) < 0.5
+                xb[m] = xb[m][..., ::-1]
+            yield cr.from_numpy(xb), cr.from_numpy(self.y[b])
 
 
-def _accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
+def _accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray, flip_tta: bool = False) -> float:
+    """Top-1 accuracy; with ``flip_tta`` the class probabilities are averaged over each image and its mirror image
+    (test-time augmentation with the flip the model was trained with)."""
     model.eval()
     right = 0
     with cr.no_grad():
         for i in range(0, len(x), 1000):
-            right += int((model(cr.from_numpy(x[i:i + 1000])).numpy().argmax(1) == y[i:i + 1000]).sum())
+            xb = x[i:i + 1000]
+            p = cr.softmax(model(cr.from_numpy(xb)), 1).numpy()
+            if flip_tta:
+                p += cr.softmax(model(cr.from_numpy(np.ascontiguousarray(xb[..., ::-1]))), 1).numpy()
+            right += int((p.argmax(1) == y[i:i + 1000]).sum())
     return right / len(x)
 
 
-def _fit(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, batch_size: int) -> dict[str, Any]:
+def _fit(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, batch_size: int,
+         flip: bool = False) -> dict[str, Any]:
     """SGD with Nesterov momentum 0.9 and weight decay 5e-4 on the convolution and fc weights (none on BatchNorm's
-    affine parameters and the biases), a one-cycle learning rate stepped every batch, label smoothing 0.1."""
+    affine parameters and the biases), a one-cycle learning rate stepped every batch, label smoothing 0.1; random
+    left-right flips of the training images with ``flip``."""
     params = list(model.parameters())
     groups = [{"params": [p for p in params if p.ndim > 1], "weight_decay": 5e-4},
               {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}]
     opt = optim.SGD(groups, lr=lr, momentum=0.9, nesterov=True)
-    batches = _Batches(x, y, batch_size)
+    batches = _Batches(x, y, batch_size, flip=flip)
     sched = lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * len(batches))
     c0, w0 = _cpu(), time.perf_counter()
     tr.fit(model, nn.CrossEntropyLoss(label_smoothing=0.1), opt, batches, epochs=epochs,
@@ -127,25 +140,25 @@ def _fit(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float,
     return {"cpu_per_epoch": (_cpu() - c0) / epochs, "wall_per_epoch": (time.perf_counter() - w0) / epochs}
 
 
-# NOTE: issue 7 asks for >= 93 %; within this test's CPU budget (<= 300 s at one BLAS thread) it is NOT met. On the
-# 50,000 / 10,000 validation split this ResNet-10 reached 91.3 % in 5 epochs with random crops (padding 2) and flips,
-# 92.2 % in 8 epochs without augmentation (the better use of a short budget, so the test has none) and 92.7 % in 15
-# epochs with crops and flips. That 15-epoch recipe, trained on all 60,000 images, scores 93.08 % on the test set in
-# about 660 s CPU (44 s per epoch): the budget 93 % needs with this model, more than twice this test's.
-# At 6 epochs without augmentation it scores 92.61 % (seed 0); the bound leaves 0.6 % for BLAS and platform
-# differences.
+# NOTE: the recipe was picked on the 50,000 / 10,000 validation split (seed 0, accuracy with / without the flip
+# test-time augmentation): without augmentation 92.3 % in 6 epochs (the flip TTA then HURTS: 91.2 %); with random
+# flips 92.3 / 92.8 % in 6 epochs and 92.4 / 93.0 % in 8 (93.1 % at seed 1); random 1-pixel shifts, lr 0.2,
+# weight decay 2.5e-4 or 1e-3, no label smoothing and batch 256 were no better; planes 24-192 reached 92.9 % in 6
+# epochs at 1.7x the cost. 15 epochs with crops and flips gave 92.7 % without TTA. The chosen recipe, trained once
+# on all 60,000 images, scores 93.34 % on the test set (92.88 % without the TTA).
 @pytest.mark.slow
 def test_resnet_cifar_on_fashion_mnist() -> None:
-    # NOTE: CPU budget (1 BLAS thread, loaded machine): 37-41 s per epoch of 60,000 images, 230-254 s for the whole
-    # test (6 epochs, data loading and the test pass included), measured twice.
+    # NOTE: time budget: 8 epochs at 37-40 s CPU each (1 BLAS thread, 60,000 images of 28x28), about 330 s CPU for
+    # the whole test (data loading and the two test passes included).
     train, test = datasets.get_dataset("fashion_mnist", "train"), datasets.get_dataset("fashion_mnist", "test")
     assert isinstance(train, datasets.ArrayDataset) and isinstance(test, datasets.ArrayDataset)
     (x, y), (xt, yt) = train.arrays(), test.arrays()
     cr.manual_seed(0)
     model = models.create_model("resnet_cifar", in_channels=1, **SMALL)
-    epochs = 6
-    timing = _fit(model, x, y, epochs=epochs, lr=0.1, batch_size=128)
-    acc = _accuracy(model, xt, yt)
-    print(f"\nresnet_cifar (ResNet-10, 16-128 planes) on Fashion-MNIST: test accuracy {acc:.2%} after {epochs} "
-          f"epochs, {timing['cpu_per_epoch']:.1f} s CPU / {timing['wall_per_epoch']:.1f} s wall per epoch")
-    assert acc >= 0.92
+    epochs = 8
+    timing = _fit(model, x, y, epochs=epochs, lr=0.1, batch_size=128, flip=True)
+    plain, acc = _accuracy(model, xt, yt), _accuracy(model, xt, yt, flip_tta=True)
+    print(f"\nresnet_cifar (ResNet-10, 16-128 planes) on Fashion-MNIST: test accuracy {acc:.2%} with the flip "
+          f"TTA ({plain:.2%} without) after {epochs} epochs, {timing['cpu_per_epoch']:.1f} s CPU / "
+          f"{timing['wall_per_epoch']:.1f} s wall per epoch")
+    assert acc >= 0.93 and plain >= 0.92
