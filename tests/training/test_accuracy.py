@@ -210,7 +210,7 @@ def test_fashion_mnist_mlp_reaches_89_percent(fashion: Any) -> None:
     assert acc >= 0.89
 
 
-@pytest.mark.slow
+@pytest.mark.slow(cpu_seconds=165)
 def test_fashion_mnist_w2_cnn_reaches_91_percent(fashion: Any) -> None:
     # NOTE: the costliest test here: about 39 s CPU per epoch of 60,000 images (one BLAS thread), 160 s in all. Two
     # epochs of this one-cycle recipe reach 90.07 %, three 90.99 %, four 91.45 % (seed 0).

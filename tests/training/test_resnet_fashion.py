@@ -146,7 +146,7 @@ def _fit(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float,
 # weight decay 2.5e-4 or 1e-3, no label smoothing and batch 256 were no better; planes 24-192 reached 92.9 % in 6
 # epochs at 1.7x the cost. 15 epochs with crops and flips gave 92.7 % without TTA. The chosen recipe, trained once
 # on all 60,000 images, scores 93.34 % on the test set (92.88 % without the TTA).
-@pytest.mark.slow
+@pytest.mark.slow(cpu_seconds=315)
 def test_resnet_cifar_on_fashion_mnist() -> None:
     # NOTE: time budget: 8 epochs at 37-40 s CPU each (1 BLAS thread, 60,000 images of 28x28), about 330 s CPU for
     # the whole test (data loading and the two test passes included).
