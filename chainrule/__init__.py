@@ -208,6 +208,29 @@ from .tensor.functions import (  # noqa: F401 - re-exported
     where,
 )
 from .tensor.legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
+from .tensor.special import (  # noqa: F401 - re-exported
+    acos,
+    acosh,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    cosh,
+    fmod,
+    hypot,
+    logaddexp,
+    logit,
+    sinh,
+    xlogy,
+)
 
 __version__ = "0.1.0"
 from . import data, datasets, optim, train, utils, vision

@@ -424,6 +424,46 @@ C("nan_to_num", lambda m, a: a.nan_to_num(), NAN(3, 4), gradcheck=False)
 C("nan_to_num_values", lambda m, a: m.nan_to_num(a, nan=1.5), NAN(3, 4), gradcheck=False)
 C("nansum", lambda m, a: a.nansum(), NAN(3, 4), gradcheck=False)
 C("nansum_dim", lambda m, a: m.nansum(a, 1), NAN(3, 4), gradcheck=False)
+
+# ---- ops/special.py: inverse trigonometric and hyperbolic functions, atan2, hypot, fmod, remainder, logit, xlogy,
+# logaddexp. Differentiable rows keep away from the poles (|x| < 0.9 for asin/acos/atanh, x >= 1.5 for acosh); the
+# integer rows check the promotion to float32 and the inf/nan values at and beyond the domain edges.
+C("asin", lambda m, a: a.asin(), In((3, 4), "unit"))
+C("acos", lambda m, a: m.acos(a), In((3, 4), "unit"))
+C("atan", lambda m, a: a.atan(), In((3, 4), "wide"))
+C("sinh", lambda m, a: m.sinh(a), (3, 4))
+C("cosh", lambda m, a: a.cosh(), (3, 4))
+C("asinh", lambda m, a: m.asinh(a), In((3, 4), "wide"))
+C("acosh", lambda m, a: (a + 1.0).acosh(), P(3, 4))
+C("atanh", lambda m, a: m.atanh(a), In((3, 4), "unit"))
+C("arc_aliases", lambda m, a: m.arcsin(a) + m.arccos(a) * 2 + a.arctan() * 3 + m.arcsinh(a) * 4 + a.arctanh() * 5
+  + (a + 2.0).arccosh() * 6, In((3, 4), "unit"))
+C("trig_int", lambda m, i: m.asin(i) + m.acos(i) + m.atan(i) + m.sinh(i) + m.cosh(i) + m.asinh(i), IDX(2, 3, 4),
+  grad=False)
+C("domain_edges_int", lambda m, i: m.stack([m.acosh(i), m.atanh(i), i.logit(), m.asin(i)]), IDX(3, 3, 4), grad=False)
+C("atan2", lambda m, a, b: m.atan2(a, b), (3, 4), (3, 4))
+C("atan2_bcast", lambda m, a, b: a.arctan2(b), (3, 1), (4,))
+C("atan2_origin", lambda m, a, b: m.arctan2(a, b), TIES(4, 5), TIES(4, 5), gradcheck=False)  # gradient 0 at (0, 0)
+C("atan2_int", lambda m, i, j: m.atan2(i - 1, j - 1), IDX(3, 3, 4), IDX(3, 3, 4), grad=False)
+C("hypot", lambda m, a, b: m.hypot(a, b), (3, 4), (4,))
+C("hypot_T", lambda m, a, b: a.hypot(b.T), (3, 4), (4, 3))
+C("fmod", lambda m, a, b: m.fmod(a, b), In((3, 4), "wide"), A0(3, 4))
+C("fmod_scalar", lambda m, a: a.fmod(-0.7), In((3, 4), "wide"))
+C("fmod_int", lambda m, i: m.fmod(i - 5, 3), IDX(10, 3, 4), grad=False)  # the sign of the dividend
+C("fmod_int_tensor", lambda m, i, j: (i - 5).fmod(-(j + 1)), IDX(10, 3, 4), IDX(4, 3, 4), grad=False)
+C("fmod_int_float", lambda m, i: m.fmod(i - 5, 2.5), IDX(10, 3, 4), grad=False)  # int and float: float32
+C("remainder_fn", lambda m, a, b: m.remainder(a, b), In((3, 4), "wide"), A0(3, 4))
+C("remainder_int", lambda m, i: (i - 5).remainder(-3), IDX(10, 3, 4), grad=False)  # the sign of the divisor
+C("logit", lambda m, a: (a * 0.5 + 0.5).logit(), In((3, 4), "unit"))
+C("logit_eps", lambda m, a: m.logit(a, eps=0.2), In((3, 4), "unit"))  # clamped outside [0.2, 0.8]: gradient 0
+C("logit_nan", lambda m, a: m.logit(a), (3, 4), gradcheck=False)  # nan value and gradient outside [0, 1]
+C("xlogy", lambda m, a, b: m.xlogy(a, b), (3, 4), P(3, 4))
+C("xlogy_zeros", lambda m, a, b: a.xlogy(b), In((3, 4), "zeros"), In((3, 4), "pos0"), gradcheck=False)  # 0 log 0
+C("xlogy_nan", lambda m, a, b: m.xlogy(a, b), In((3, 4), "zeros"), NAN(3, 4), gradcheck=False)  # 0 log nan = nan
+C("xlogy_scalars", lambda m, a: m.xlogy(a, 3.0) + m.xlogy(2.0, a.abs()), (3, 4))
+C("xlogy_int", lambda m, i, j: m.xlogy(i, j), IDX(3, 3, 4), IDX(3, 3, 4), grad=False)
+C("logaddexp", lambda m, a, b: m.logaddexp(a, b), In((3, 4), "wide"), (4,))
+C("logaddexp_nan", lambda m, a, b: a.logaddexp(b), NAN(3, 4), (3, 4), gradcheck=False)
 _ELEMENTWISE_END = len(CASES)
 
 # ---- matmul

@@ -33,10 +33,12 @@ class Mean(Primitive):
         self.shape, self.axis, self.keepdim = a.shape, axis, keepdim
         n = a.size if axis is None else _count(a.shape, axis)
         self.n = n
+        if n == 0:  # the mean of nothing is nan, as in PyTorch (NumPy warns 'Mean of empty slice')
+            return xp.full(a.sum(axis=axis, keepdims=keepdim).shape, xp.nan, dtype=a.dtype)
         return a.mean(axis=axis, keepdims=keepdim)
 
     def backward(self, g: Array) -> Array:
-        return xp.broadcast_to(_expand_back(g, self.shape, self.axis, self.keepdim) / self.n, self.shape)
+        return xp.broadcast_to(_expand_back(g, self.shape, self.axis, self.keepdim) / max(self.n, 1), self.shape)
 
 
 def _count(shape: tuple[int, ...], axis: tuple[int, ...]) -> int:

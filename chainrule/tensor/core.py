@@ -465,17 +465,14 @@ class Tensor(PointwiseMixin, ReductionMixin, ShapeMixin, ScatterMixin, RandomFil
             raise _broadcast_error(op, x, y) from None
 
     def __floordiv__(self, other: Any) -> Tensor:
-        return self._raw_binary(other, np.floor_divide, "floor_divide")
+        return self._raw_binary(other, E.quiet_floor_divide, "floor_divide")
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return self._raw_binary(other, np.floor_divide, "floor_divide", True)
+        return self._raw_binary(other, E.quiet_floor_divide, "floor_divide", True)
 
     def __mod__(self, other: Any) -> Tensor:
         """Python-style remainder ``a - b * floor(a / b)`` (torch.remainder), differentiable in both operands."""
-        if self._data.dtype.kind != "f" and not (isinstance(other, Tensor) and other.is_floating_point()) \
-                and not isinstance(other, float):
-            return self._raw_binary(other, np.remainder, "remainder")
-        return self - (self / other).floor() * other
+        return self.remainder(other)  # type: ignore[attr-defined, no-any-return]
 
     def __rmod__(self, other: Any) -> Tensor:
         from .creation import tensor

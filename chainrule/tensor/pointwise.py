@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import dtypes
 from ..ops import elementwise as E
+from ..ops import special as S
 from ..ops.reduce import LogSoftmax, Softmax
 
 _LN2 = float(np.log(2.0))
@@ -44,13 +45,11 @@ class PointwiseMixin:
 
     def log(self) -> Any:
         """Natural logarithm (-inf at 0, nan below)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return E.Log.apply(self._floating())
+        return E.Log.apply(self._floating())
 
     def log1p(self) -> Any:
         """log(1 + x), accurate for small x."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return E.Log1p.apply(self._floating())
+        return E.Log1p.apply(self._floating())
 
     def log2(self) -> Any:
         return self.log() / _LN2
@@ -63,13 +62,11 @@ class PointwiseMixin:
 
     def sqrt(self) -> Any:
         """Square root."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return E.Sqrt.apply(self._floating())
+        return E.Sqrt.apply(self._floating())
 
     def rsqrt(self) -> Any:
         """1 / sqrt(x)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return E.Rsqrt.apply(self._floating())
+        return E.Rsqrt.apply(self._floating())
 
     def square(self) -> Any:
         return self * self
@@ -89,6 +86,86 @@ class PointwiseMixin:
     def tanh(self) -> Any:
         """Hyperbolic tangent; its derivative is 1 - tanh(x)^2."""
         return E.Tanh.apply(self._floating())
+
+    # ---- inverse trigonometric and hyperbolic functions (ops/special.py): integers give the default float type
+    def asin(self) -> Any:
+        """Inverse sine, arcsin(x) in [-pi/2, pi/2]; d/dx = 1 / sqrt(1 - x^2); nan outside [-1, 1]."""
+        return S.Asin.apply(self._floating())
+
+    def acos(self) -> Any:
+        """Inverse cosine, arccos(x) in [0, pi]; d/dx = -1 / sqrt(1 - x^2); nan outside [-1, 1]."""
+        return S.Acos.apply(self._floating())
+
+    def atan(self) -> Any:
+        """Inverse tangent, arctan(x) in (-pi/2, pi/2); d/dx = 1 / (1 + x^2)."""
+        return S.Atan.apply(self._floating())
+
+    def sinh(self) -> Any:
+        """Hyperbolic sine (e^x - e^-x) / 2; d/dx = cosh(x)."""
+        return S.Sinh.apply(self._floating())
+
+    def cosh(self) -> Any:
+        """Hyperbolic cosine (e^x + e^-x) / 2; d/dx = sinh(x)."""
+        return S.Cosh.apply(self._floating())
+
+    def asinh(self) -> Any:
+        """Inverse hyperbolic sine log(x + sqrt(x^2 + 1)); d/dx = 1 / sqrt(x^2 + 1)."""
+        return S.Asinh.apply(self._floating())
+
+    def acosh(self) -> Any:
+        """Inverse hyperbolic cosine log(x + sqrt(x^2 - 1)); d/dx = 1 / sqrt(x^2 - 1); nan below 1."""
+        return S.Acosh.apply(self._floating())
+
+    def atanh(self) -> Any:
+        """Inverse hyperbolic tangent log((1 + x) / (1 - x)) / 2; d/dx = 1 / (1 - x^2); +-inf at +-1, nan beyond."""
+        return S.Atanh.apply(self._floating())
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+    def _promoted_binary(self, other: Any, prim: Any, op: str, floating: bool = True) -> Any:
+        """``prim(self, other)`` in their common type (with ``floating``, integers give the default float type); a
+        Python number becomes a 0-d array of that type (NumPy 2 would turn float32 math float64 on np.log(3.0))."""
+        a, b = self._operands(other, op)  # type: ignore[attr-defined]
+        if floating and a._data.dtype.kind != "f":
+            a = a._cast(dtypes.get_default_dtype().np)
+            b = b._cast(a._data.dtype) if hasattr(b, "_data") else b
+        if hasattr(b, "_data"):
+            return a._binary(b, prim, op)
+        return prim.apply(a, np.asarray(b, dtype=a._data.dtype))
+
+    def atan2(self, other: Any) -> Any:
+        """The angle of the point (other, self) in [-pi, pi]: atan2(y, x); d/dy = x / (x^2 + y^2),
+        d/dx = -y / (x^2 + y^2), and 0 at the origin (as PyTorch)."""
+        return self._promoted_binary(other, S.Atan2, "atan2")
+
+    arctan2 = atan2
+
+    def hypot(self, other: Any) -> Any:
+        """sqrt(x^2 + y^2) without overflow; d/dx = x / hypot(x, y) (nan at the origin, as PyTorch)."""
+        return self._promoted_binary(other, S.Hypot, "hypot")
+
+    def fmod(self, other: Any) -> Any:
+        """C's remainder x - trunc(x / y) y, with the sign of the dividend x (torch.remainder takes the divisor's);
+        integers stay integers, and an integer division by zero raises."""
+        return self._promoted_binary(other, S.Fmod, "fmod", floating=False)
+
+    def remainder(self, other: Any) -> Any:
+        """Python's modulo x - floor(x / y) y, with the sign of the divisor y; nan for a float divisor of 0."""
+        return self._promoted_binary(other, S.Remainder, "remainder", floating=False)
+
+    def logit(self, eps: float | None = None) -> Any:
+        """The inverse of sigmoid, log(p / (1 - p)) with p = x, or p = clamp(x, eps, 1 - eps) when ``eps`` is given
+        (the gradient 1 / (p (1 - p)) is then 0 where x was clamped); without ``eps``: +-inf at 0 and 1, nan outside
+        [0, 1]."""
+        return S.Logit.apply(self._floating(), eps)
+
+    def xlogy(self, other: Any) -> Any:
+        """x log(y), 0 where x == 0 unless y is nan (so 0 log 0 = 0, as in entropies)."""
+        return self._promoted_binary(other, S.Xlogy, "xlogy")
+
+    def logaddexp(self, other: Any) -> Any:
+        """log(e^x + e^y) without overflow; d/dx = 1 / (1 + e^(y - x))."""
+        return self._promoted_binary(other, S.Logaddexp, "logaddexp")
 
     def sigmoid(self) -> Any:
         """Logistic function 1 / (1 + e^-x); its derivative is sigma(x)(1 - sigma(x))."""
@@ -219,9 +296,6 @@ class PointwiseMixin:
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
     divide = true_divide = div
-
-    def remainder(self, other: Any) -> Any:
-        return self % other  # type: ignore[operator]
 
     def lerp(self, end: Any, weight: Any) -> Any:
         return self + (end - self) * weight  # type: ignore[operator]
