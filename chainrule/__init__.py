@@ -28,6 +28,7 @@ from .dtypes import (  # noqa: F401 - re-exported
     uint8,
 )
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .serialization import load, save
 from .tensor import Size, Tensor
 from .tensor.creation import (  # noqa: F401 - re-exported
     arange,

@@ -1,159 +1,24 @@
 """Training checkpoints in ``.npz`` or safetensors — never pickle: model weights, optimizer and scheduler state,
 the epoch and the random-number state, so that a resumed run continues bit for bit as if never interrupted.
 
-A file is a flat mapping of names to arrays. Nested state (the optimizer's ``{'state': {0: {...}}, 'param_groups':
-[...]}``, a scheduler's attributes, RNG states) is split into its arrays, stored as entries ``optimizer/0``, ... and a
-JSON description of the rest, stored as the uint8 entry ``__meta__``. The meta also lists every entry's shape and
-dtype, which loading checks. Writes are atomic: a temporary file in the same directory, then ``os.replace``.
+The file format is :mod:`chainrule.serialization`'s: the model's weights are entries ``model/<name>``; nested state
+(the optimizer's, a scheduler's attributes, RNG states) is split into entries ``optimizer/0``, ... and the JSON meta.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from .. import random as cr_random
 from ..nn import Module
 from ..optim import Optimizer
+from ..serialization import _decode, _encode, read_arrays, write_arrays
 from ..tensor import Tensor
-from ..tensor.creation import from_numpy
-from ..utils.io import atomic_write
 
 __all__ = ["save_checkpoint", "load_checkpoint", "save_state_dict", "load_state_dict", "write_arrays", "read_arrays"]
-
-_META = "__meta__"
-_FORMATS = ("npz", "safetensors")
-_SAFETENSORS_HINT = 'the safetensors format needs the safetensors package: pip install "chainrule[safetensors]"'
-
-
-def _format(path: str | os.PathLike[str], format: str | None) -> str:
-    if format is None:
-        return "safetensors" if os.fspath(path).endswith(".safetensors") else "npz"
-    if format not in _FORMATS:
-        raise ValueError(f"checkpoint format must be one of {_FORMATS}, got {format!r}")
-    return format
-
-
-def _safetensors() -> Any:
-    try:
-        import safetensors.numpy as st
-    except ImportError as e:
-        raise ImportError(_SAFETENSORS_HINT) from e
-    return st
-
-
-# ------------------------------------------------------------------ nested state <-> JSON + arrays
-def _contiguous(a: Any) -> np.ndarray:
-    """``a`` as a C-contiguous array of the same shape. NOTE: not ``np.ascontiguousarray``, which turns a 0-d array
-    (BatchNorm's ``num_batches_tracked``) into shape (1,)."""
-    return np.asarray(a, order="C")
-
-
-def _encode(obj: Any, arrays: dict[str, np.ndarray], prefix: str) -> Any:
-    """A JSON-able copy of ``obj`` whose arrays are moved into ``arrays`` under ``prefix/<n>``."""
-    if isinstance(obj, (Tensor, np.ndarray)):
-        key = f"{prefix}/{len(arrays)}"  # unique: the dict only grows
-        arrays[key] = _contiguous(obj.detach().numpy() if isinstance(obj, Tensor) else obj)
-        return {"__array__": key, "tensor": isinstance(obj, Tensor)}
-    if isinstance(obj, np.generic):
-        return {"__scalar__": obj.item(), "dtype": obj.dtype.str}
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    if isinstance(obj, tuple):
-        return {"__tuple__": [_encode(v, arrays, prefix) for v in obj]}
-    if isinstance(obj, list):
-        return [_encode(v, arrays, prefix) for v in obj]
-    if isinstance(obj, dict):
-        if all(isinstance(k, str) and not k.startswith("__") for k in obj):
-            return {k: _encode(v, arrays, prefix) for k, v in obj.items()}
-        return {"__dict__": [[_encode(k, arrays, prefix), _encode(v, arrays, prefix)] for k, v in obj.items()]}
-    raise TypeError(f"checkpoint: cannot store a value of type {type(obj).__name__} under {prefix!r} without pickle")
-
-
-def _decode(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
-    if isinstance(obj, list):
-        return [_decode(v, arrays) for v in obj]
-    if not isinstance(obj, dict):
-        return obj
-    if "__array__" in obj:
-        arr = arrays[obj["__array__"]]
-        return from_numpy(np.array(arr, copy=True)) if obj["tensor"] else arr
-    if "__scalar__" in obj:
-        return np.dtype(obj["dtype"]).type(obj["__scalar__"])
-    if "__tuple__" in obj:
-        return tuple(_decode(v, arrays) for v in obj["__tuple__"])
-    if "__dict__" in obj:
-        return {_decode(k, arrays): _decode(v, arrays) for k, v in obj["__dict__"]}
-    return {k: _decode(v, arrays) for k, v in obj.items()}
-
-
-# ------------------------------------------------------------------ files
-def _write_npz(f: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
-    np.savez(f, allow_pickle=False, **arrays)  # type: ignore[arg-type]
-
-
-def _write_safetensors(f: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
-    f.write(_safetensors().save(arrays))
-
-
-def write_arrays(path: str | os.PathLike[str], arrays: dict[str, np.ndarray], meta: dict[str, Any] | None = None,
-                 format: str | None = None) -> None:
-    """Atomically write named arrays and a JSON-able ``meta`` dict to ``path`` (``.npz`` or safetensors)."""
-    path = os.fspath(path)
-    fmt = _format(path, format)
-    if fmt == "safetensors":
-        _safetensors()  # fail before touching the file system
-    if _META in arrays:
-        raise ValueError(f"write_arrays: {_META!r} is a reserved entry name")
-    out = {k: _contiguous(v) for k, v in arrays.items()}
-    full = dict(meta or {})
-    full["arrays"] = {k: [list(v.shape), v.dtype.str] for k, v in out.items()}
-    out[_META] = np.frombuffer(json.dumps(full).encode(), dtype=np.uint8)
-    writer = _write_safetensors if fmt == "safetensors" else _write_npz
-    atomic_write(path, lambda f: writer(f, out))
-
-
-def read_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The arrays and meta dict of a file written by :func:`write_arrays`, checked against the meta's list of entries.
-
-    Raises:
-        FileNotFoundError: no such file.
-        RuntimeError: the file is corrupted, truncated or not a chainrule checkpoint (the message names it).
-    """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"checkpoint file not found: {path}")
-    with open(path, "rb") as f:
-        head = f.read(9)
-    try:
-        if head.startswith(b"PK"):
-            # NOTE: opened here so that a truncated archive, on which np.load raises, does not leak the handle
-            with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-        elif len(head) == 9 and head[8:9] == b"{":  # safetensors: u64 header length, then the JSON header
-            st = _safetensors()
-            with open(path, "rb") as f:
-                arrays = st.load(f.read())
-        else:
-            raise ValueError("neither an npz archive nor a safetensors file")
-        meta = json.loads(bytes(arrays.pop(_META)).decode())
-    except ImportError:
-        raise
-    except Exception as e:
-        raise RuntimeError(f"cannot read checkpoint {path}: the file is corrupted, truncated or not a chainrule "
-                           f"checkpoint ({type(e).__name__}: {e})") from e
-    expected = meta.get("arrays", {})
-    if set(expected) != set(arrays):
-        raise RuntimeError(f"checkpoint {path} is inconsistent: entries missing {sorted(set(expected) - set(arrays))}, "
-                           f"unexpected {sorted(set(arrays) - set(expected))}")
-    for k, (shape, dtype) in expected.items():
-        if list(arrays[k].shape) != shape or arrays[k].dtype.str != dtype:
-            raise RuntimeError(f"checkpoint {path} is inconsistent: entry {k!r} has shape {tuple(arrays[k].shape)} "
-                               f"and dtype {arrays[k].dtype}, the file's index says {tuple(shape)} and {dtype}")
-    return arrays, meta
 
 
 # ------------------------------------------------------------------ weights only

@@ -8,8 +8,9 @@ import tempfile
 
 import numpy as np
 
+from ..serialization import _format, _safetensors
 from .base import Callback, Logs
-from .checkpoint import _format, _safetensors, load_state_dict, save_checkpoint, save_state_dict
+from .checkpoint import load_state_dict, save_checkpoint, save_state_dict
 
 __all__ = ["EarlyStopping", "ModelCheckpoint"]
 

@@ -12,8 +12,8 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn, optim
+from chainrule import serialization as C
 from chainrule.train import ModelCheckpoint, fit, load_checkpoint, load_state_dict, save_checkpoint, save_state_dict
-from chainrule.train import checkpoint as C
 from chainrule.utils.data import DataLoader, TensorDataset
 
 
@@ -215,7 +215,7 @@ def test_errors_missing_file_format_extra_and_state(tmp_path, monkeypatch):
     m = _mlp(0)
     with pytest.raises(ValueError, match=f"{re.escape(str(path))} holds no optimizer state"):
         load_checkpoint(path, m, optim.SGD(m.parameters(), lr=0.1))
-    with pytest.raises(TypeError, match="cannot store a value of type object"):
+    with pytest.raises(TypeError, match="cannot save a value of type object"):
         save_checkpoint(tmp_path / "b.npz", m, extra={"x": object()})
     monkeypatch.setitem(sys.modules, "safetensors", None)
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)

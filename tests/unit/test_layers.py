@@ -1,6 +1,7 @@
 """The import direction of DESIGN.md: every chainrule module imports only from layers below its own.
 
-cli > train > models > (optim | data | utils) > nn > tensor > ops > autograd > backend > (helpers | dtypes | random)
+cli > train > models > (data | serialization) > (optim | utils) > nn > tensor > ops > autograd > backend
+  > (helpers | dtypes | random)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ RANK = {
     "nn": 5,
     "optim": 6, "utils": 6, "vision": 6,
     "data": 6.5,  # chainrule.data re-exports chainrule.utils.data (its home), so it sits just above utils
+    "serialization": 6.5,  # save/load: tensors, and utils.io's atomic writes; train's checkpoints build on it
     "models": 7, "datasets": 7,  # datasets build on utils.data (Dataset, TensorDataset)
     "train": 8,
     "cli": 9,
