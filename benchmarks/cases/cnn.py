@@ -117,7 +117,76 @@ def _conv_case(lib: ModuleType, x: Inputs) -> Step:
     return step
 
 
-CONV_LAYERS = {"conv_28_1_32": (28, 1, 32), "conv_14_32_64": (14, 32, 64), "conv_56_64_64": (56, 64, 64)}
+CONV_LAYERS = {"conv_28_1_32": (28, 1, 32), "conv_14_32_64": (14, 32, 64), "conv_56_64_64": (56, 64, 64),
+               "conv_14_16_16": (14, 16, 16)}
 for _name, (_size, _cin, _cout) in CONV_LAYERS.items():
     _doc = f"conv2d {_cin}->{_cout} 3x3 pad 1 on {_size}x{_size}, batch 64: forward + backward (x, w, b grads)"
     case(_name, _conv_inputs(_size, _cin, _cout), _doc)(_conv_case)
+
+
+# --- the small ResNet of issue 7's Fashion-MNIST proof ------------------------------------------------------------
+RESNET_BATCH = 128
+RESNET_WIDTHS = (16, 32, 64, 128)  # one basic block per stage; the 3x3 stem at stride 2: stages at 14, 7, 4, 2 pixels
+
+
+def _resnet_convs() -> list[tuple[str, int, int, int]]:
+    """``(name, in, out, kernel)`` of every convolution of the ResNet-10, in order."""
+    convs, c_in = [("stem", 1, RESNET_WIDTHS[0], 3)], RESNET_WIDTHS[0]
+    for i, c_out in enumerate(RESNET_WIDTHS):
+        convs += [(f"b{i}.conv1", c_in, c_out, 3), (f"b{i}.conv2", c_out, c_out, 3)]
+        if c_in != c_out:
+            convs.append((f"b{i}.down", c_in, c_out, 1))
+        c_in = c_out
+    return convs
+
+
+def _resnet_inputs(rng: np.random.Generator) -> Inputs:
+    """The ResNet-10's conv and fc weights and a few batches of 28x28 one-channel images with labels."""
+    x: Inputs = {f"{name}.w": _uniform(rng, c_in * k * k, (c_out, c_in, k, k))
+                 for name, c_in, c_out, k in _resnet_convs()}
+    x["fc.w"] = _uniform(rng, RESNET_WIDTHS[-1], (10, RESNET_WIDTHS[-1]))
+    x["fc.b"] = _uniform(rng, RESNET_WIDTHS[-1], (10,))
+    x["data"] = rng.standard_normal((N_BATCHES, RESNET_BATCH, 1, 28, 28), dtype=F32)
+    x["labels"] = rng.integers(0, 10, (N_BATCHES, RESNET_BATCH)).astype(np.int64)
+    return x
+
+
+def _resnet(lib: ModuleType, x: Inputs) -> Any:
+    """ResNet-10 as ``models.resnet_cifar(in_channels=1, layers=(1, 1, 1, 1), widths=(16, 32, 64, 128),
+    stem_stride=2)``, written with the layers both frameworks share."""
+    nn = lib.nn
+
+    def conv(name: str, c_in: int, c_out: int, k: int, stride: int) -> Any:
+        layer = nn.Conv2d(c_in, c_out, k, stride=stride, padding=k // 2, bias=False)
+        with lib.no_grad():
+            layer.weight.copy_(lib.tensor(x[f"{name}.w"]))
+        return layer
+
+    class Block(nn.Module):  # type: ignore[name-defined,misc]  # nn is the module of either framework
+        def __init__(self, i: int, c_in: int, c_out: int, stride: int) -> None:
+            super().__init__()
+            self.conv1, self.bn1 = conv(f"b{i}.conv1", c_in, c_out, 3, stride), nn.BatchNorm2d(c_out)
+            self.conv2, self.bn2 = conv(f"b{i}.conv2", c_out, c_out, 3, 1), nn.BatchNorm2d(c_out)
+            self.down = None if c_in == c_out else nn.Sequential(conv(f"b{i}.down", c_in, c_out, 1, stride),
+                                                                 nn.BatchNorm2d(c_out))
+            self.relu = nn.ReLU()
+
+        def forward(self, a: Any) -> Any:
+            out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(a)))))
+            return self.relu(out + (a if self.down is None else self.down(a)))
+
+    layers = [conv("stem", 1, RESNET_WIDTHS[0], 3, 2), nn.BatchNorm2d(RESNET_WIDTHS[0]), nn.ReLU()]
+    c_in = RESNET_WIDTHS[0]
+    for i, c_out in enumerate(RESNET_WIDTHS):
+        layers.append(Block(i, c_in, c_out, 1 if i == 0 else 2))
+        c_in = c_out
+    fc = _load(lib, nn.Linear(c_in, 10), x["fc.w"], x["fc.b"])
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), fc)
+
+
+@case("resnet10_train", _resnet_inputs, "ResNet-10 (planes 16-128, stride-2 stem, BatchNorm) on 28x28 grey images: "
+      "training step (fwd, CE, bwd, SGD Nesterov), batch 128", unit="samples/s", items=RESNET_BATCH)
+def resnet10_train(lib: ModuleType, x: Inputs) -> Step:
+    model = _resnet(lib, x)
+    opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    return train_step(lib, model, opt, x, model[-1].weight)
