@@ -25,14 +25,17 @@ class MultiheadAttention(Module):
     The parameters have PyTorch's names and shapes, so a PyTorch ``state_dict`` loads as is: ``in_proj_weight``
     :math:`(3E, E)` (the query, key and value projections stacked) or, when ``kdim``/``vdim`` differ from
     :math:`E`, ``q_proj_weight`` :math:`(E, E)`, ``k_proj_weight`` :math:`(E, k_{dim})`, ``v_proj_weight``
-    :math:`(E, v_{dim})`; ``in_proj_bias`` :math:`(3E)`; ``out_proj`` (a :class:`Linear` :math:`E \to E`).
+    :math:`(E, v_{dim})`; ``in_proj_bias`` :math:`(3E)`; ``bias_k``, ``bias_v`` :math:`(1, 1, E)`; ``out_proj``
+    (a :class:`Linear` :math:`E \to E`).
 
     Args:
         embed_dim: :math:`E`, the model dimension (split across the heads).
         num_heads: :math:`h`; ``embed_dim`` must be divisible by it.
         dropout: dropout on the attention weights, in training.
         bias: learn ``in_proj_bias`` and ``out_proj.bias``.
-        add_bias_kv, add_zero_attn: not supported (must be False).
+        add_bias_kv: learn ``bias_k`` and ``bias_v`` :math:`(1, 1, E)`, a key and a value appended to the projected
+            keys and values as one more source position (the masks let every query attend to it).
+        add_zero_attn: append one more source position whose key and value are zeros (after ``bias_k``).
         kdim, vdim: the feature sizes of key and value (default :math:`E`).
         batch_first: inputs and output are :math:`(N, L, E)` instead of :math:`(L, N, E)`.
 
@@ -40,7 +43,8 @@ class MultiheadAttention(Module):
         - query: :math:`(L, N, E)` (batch_first: :math:`(N, L, E)`; unbatched: :math:`(L, E)`).
         - key, value: :math:`(S, N, k_{dim})`, :math:`(S, N, v_{dim})` in the same layout.
         - attn_output: as query; attn_weights: :math:`(N, L, S)`, or :math:`(N, h, L, S)` with
-          ``average_attn_weights=False`` (no :math:`N` unbatched).
+          ``average_attn_weights=False`` (no :math:`N` unbatched); :math:`S` is one longer with ``add_bias_kv`` and
+          one longer again with ``add_zero_attn``.
 
     Example::
 
@@ -61,9 +65,6 @@ class MultiheadAttention(Module):
         if embed_dim % num_heads:
             raise MHAShapeError(f"MultiheadAttention: embed_dim must be divisible by num_heads, got embed_dim="
                                 f"{embed_dim} and num_heads={num_heads}")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported by "
-                                      "chainrule")
         super().__init__()
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
@@ -88,13 +89,19 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
-        self.bias_k = self.bias_v = None
+        self.bias_k: Parameter | None
+        self.bias_v: Parameter | None
+        if add_bias_kv:
+            self.bias_k = Parameter(empty((1, 1, embed_dim), dtype=dtype))
+            self.bias_v = Parameter(empty((1, 1, embed_dim), dtype=dtype))
+        else:
+            self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:
-        """As PyTorch: Xavier-uniform projections (each of q/k/v when separate), zero biases; ``out_proj.weight``
-        keeps :class:`Linear`'s initialisation."""
+        """As PyTorch: Xavier-uniform projections (each of q/k/v when separate), zero biases, Xavier-normal
+        ``bias_k``/``bias_v``; ``out_proj.weight`` keeps :class:`Linear`'s initialisation."""
         if self._qkv_same_embed_dim:
             init.xavier_uniform_(self.in_proj_weight)
         else:
@@ -105,6 +112,9 @@ class MultiheadAttention(Module):
             init.constant_(self.in_proj_bias, 0.0)
             if self.out_proj.bias is not None:
                 init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None and self.bias_v is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
                 need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
@@ -122,9 +132,9 @@ class MultiheadAttention(Module):
             raise MHAShapeError(f"{self._get_name()}(embed_dim={self.embed_dim}): was expecting embedding "
                                 f"dimension of {self.embed_dim}, but got query of shape {tuple(query.shape)}")
         return multi_head_attention_forward(
-            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, None, None,
-            False, self.dropout, self.out_proj.weight, self.out_proj.bias, training=self.training,
-            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.bias_k,
+            self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
+            training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
             use_separate_proj_weight=not self._qkv_same_embed_dim, q_proj_weight=self.q_proj_weight,
             k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
             average_attn_weights=average_attn_weights, is_causal=is_causal, batch_first=self.batch_first)

@@ -56,23 +56,27 @@ class RNNBase(Module):
         if proj_size < 0:
             raise ValueError(f"{name}: proj_size should be a positive integer or zero to disable projections, got "
                              f"{proj_size}")
-        if proj_size:
-            raise NotImplementedError(f"{name}: proj_size={proj_size} (LSTM with projections) is not supported by "
-                                      "chainrule; use proj_size=0 and a Linear layer on the output instead")
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size, got proj_size={proj_size} and "
+                             f"hidden_size={hidden_size}")
         self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, proj_size
         d = 2 if bidirectional else 1
-        gate_size = _GATES[mode] * hidden_size
+        gate_size, real_hidden = _GATES[mode] * hidden_size, proj_size or hidden_size  # h_t is P wide if projected
         self._flat_weights_names: list[str] = []
         for layer in range(num_layers):
             for direction in range(d):
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-                layer_input = input_size if layer == 0 else hidden_size * d
+                layer_input = input_size if layer == 0 else real_hidden * d
                 shapes: dict[str, tuple[int, ...]] = {"weight_ih": (gate_size, layer_input),
-                                                      "weight_hh": (gate_size, hidden_size)}
+                                                      "weight_hh": (gate_size, real_hidden)}
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
+                if proj_size:
+                    shapes.update(weight_hr=(proj_size, hidden_size))
                 for pname, shape in shapes.items():
                     setattr(self, pname + suffix, Parameter(empty(shape, dtype=dtype, device=device)))
                     self._flat_weights_names.append(pname + suffix)
@@ -94,11 +98,22 @@ class RNNBase(Module):
     @property
     def all_weights(self) -> list[list[Parameter]]:
         """The parameters grouped per layer and direction, as PyTorch's ``all_weights``."""
-        w, k = self._flat_weights, 4 if self.bias else 2
+        w, k = self._flat_weights, (4 if self.bias else 2) + (1 if self.proj_size else 0)
         return [w[i:i + k] for i in range(0, len(w), k)]
 
     def _weights(self) -> Weights:
-        return [(g[0], g[1], g[2], g[3]) if self.bias else (g[0], g[1], None, None) for g in self.all_weights]
+        """``(w_ih, w_hh, b_ih, b_hh)`` per layer and direction (biases None without bias), ``+ (w_hr,)`` if
+        projected."""
+        out: list[Any] = []
+        for g in self.all_weights:
+            w = (g[0], g[1], g[2], g[3]) if self.bias else (g[0], g[1], None, None)
+            out.append(w + (g[-1],) if self.proj_size else w)
+        return out
+
+    def _expected(self, batch: int) -> list[tuple[int, ...]]:
+        """The shapes of h_0 (and c_0): :math:`(D L, B, P)` with projections, c_0 keeps :math:`H`."""
+        dl = (2 if self.bidirectional else 1) * self.num_layers
+        return [(dl, batch, self.proj_size or self.hidden_size), (dl, batch, self.hidden_size)]
 
     def _check_hidden(self, h: Tensor, expected: tuple[int, ...], which: str) -> None:
         if _shape(h) != expected:
@@ -156,9 +171,8 @@ class RNNBase(Module):
         if t == 0:
             raise RuntimeError(f"{name}: Expected sequence length to be larger than 0 in RNN, got input of shape "
                                f"{_shape(input)}")
-        expected = ((2 if self.bidirectional else 1) * self.num_layers, b, self.hidden_size)
         for i, s in enumerate(states):
-            self._check_hidden(s, expected, f"hidden[{i}]" if lstm else "hidden")
+            self._check_hidden(s, self._expected(b)[i], f"hidden[{i}]" if lstm else "hidden")
         h0 = states[0] if states else None
         c0 = states[1] if len(states) > 1 else None
         out, hn, cn = recurrent(self.mode, input, h0, c0, self._weights(), self.num_layers, self.bidirectional,
@@ -178,12 +192,12 @@ class RNNBase(Module):
                              f"{_shape(data)}")
         self._check_input(data, "packed data")
         states = self._states(hx, 3)
-        expected = ((2 if self.bidirectional else 1) * self.num_layers, int(input.batch_sizes[0]), self.hidden_size)
         for i, s in enumerate(states):
-            self._check_hidden(s, expected, f"hidden[{i}]" if lstm else "hidden")
+            self._check_hidden(s, self._expected(int(input.batch_sizes[0]))[i], f"hidden[{i}]" if lstm else "hidden")
+        # NOTE: packed_recurrent passes the weights through to F.recurrent untouched, 5-tuples (w_hr) included
         out, hn, cn = packed_recurrent(self.mode, input, states[0] if states else None,
-                                       states[1] if len(states) > 1 else None, self._weights(), self.num_layers,
-                                       self.bidirectional, self.dropout, self.training)
+                                       states[1] if len(states) > 1 else None, self._weights(),  # type: ignore[arg-type]
+                                       self.num_layers, self.bidirectional, self.dropout, self.training)
         packed = PackedSequence(out, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
         return packed, ((hn, cn) if lstm else hn)
 
@@ -240,12 +254,17 @@ class LSTM(RNNBase):
         (i, f, g, o) = (\sigma, \sigma, \tanh, \sigma)(x_t W_{ih}^T + b_{ih} + h_{t-1} W_{hh}^T + b_{hh}), \quad
         c_t = f \odot c_{t-1} + i \odot g, \quad h_t = o \odot \tanh(c_t)
 
-    Args: as :class:`RNN` (without ``nonlinearity``); ``proj_size`` must be 0 (projections are not supported).
+    With ``proj_size`` :math:`P > 0` (Sak et al., 2014) the hidden state is projected, :math:`h_t = (o \odot
+    \tanh(c_t)) W_{hr}^T` with ``weight_hr_l{k}`` :math:`(P, H)`, and ``weight_hh_l{k}`` is :math:`(4H, P)`.
 
-    Shape:
+    Args: as :class:`RNN` (without ``nonlinearity``), and ``proj_size``: :math:`P`, 0 (default) for none, else
+    less than ``hidden_size``.
+
+    Shape (:math:`H_{out} = P` with projections, else :math:`H`):
         - input: :math:`(T, B, H_{in})`, :math:`(B, T, H_{in})` with ``batch_first``, or :math:`(T, H_{in})`.
-        - hx: a tuple ``(h_0, c_0)``, each :math:`(D L, B, H)` (or :math:`(D L, H)`); zeros when omitted.
-        - output: :math:`(T, B, D H)` and ``(h_n, c_n)``, each :math:`(D L, B, H)`.
+        - hx: a tuple ``(h_0, c_0)``, :math:`(D L, B, H_{out})` and :math:`(D L, B, H)` (no :math:`B` unbatched);
+          zeros when omitted.
+        - output: :math:`(T, B, D H_{out})` and ``(h_n, c_n)``, :math:`(D L, B, H_{out})` and :math:`(D L, B, H)`.
         - input may also be a PackedSequence, as for :class:`RNN`.
 
     Example::

@@ -299,9 +299,7 @@ def test_bad_input_raises_like_torch(case: Callable[[Any, Any], Any], match: str
     _raises_like_torch(case, match)
 
 
-def test_proj_size_is_not_supported() -> None:
-    with pytest.raises(NotImplementedError, match="LSTM: proj_size=2"):
-        cr.nn.LSTM(4, 3, proj_size=2)
+def test_no_dropout_warning_with_more_than_one_layer() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cr.nn.LSTM(4, 3, 2, dropout=0.1)  # no warning with more than one layer

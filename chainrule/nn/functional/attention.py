@@ -14,6 +14,7 @@ import numpy as np
 from ...ops import attention as A
 from ...random import np_generator
 from ...tensor import Tensor
+from ...tensor.functions import cat, pad
 from .dropout import _check_p, dropout
 from .linear import linear
 
@@ -146,10 +147,20 @@ def _canonical_mask(mask: Tensor | None, what: str, dt: np.dtype) -> Tensor | np
     return mask
 
 
+def _pad_keys(mask: Tensor | np.ndarray, extra: int) -> Tensor | np.ndarray:
+    """An additive mask with ``extra`` more key columns of 0 (allowed): the ``bias_k`` and zero-attention keys."""
+    if not extra:
+        return mask
+    if isinstance(mask, Tensor):
+        return pad(mask, (0, extra))
+    return np.pad(mask, [(0, 0)] * (mask.ndim - 1) + [(0, extra)])
+
+
 def _merge_masks(attn_mask: Tensor | None, key_padding_mask: Tensor | None, n: int, h: int, tgt_len: int, src_len: int,
-                 dt: np.dtype) -> Tensor | np.ndarray | None:
-    """One additive mask broadcastable to the scores ``(N, H, L, S)``, from MHA's ``attn_mask`` and
-    ``key_padding_mask`` (both already checked to be 2-D/3-D and ``(N, S)``)."""
+                 dt: np.dtype, extra: int = 0) -> Tensor | np.ndarray | None:
+    """One additive mask broadcastable to the scores ``(N, H, L, S + extra)``, from MHA's ``attn_mask`` and
+    ``key_padding_mask`` (both already checked to be 2-D/3-D and ``(N, S)``); the ``extra`` keys appended after the
+    ``S`` given ones (``bias_k``, zero attention) are never masked, as PyTorch pads both masks with zeros/False."""
     L, S = tgt_len, src_len  # noqa: N806 - the papers' names
     am = _canonical_mask(attn_mask, "attn_mask", dt)
     kpm = _canonical_mask(key_padding_mask, "key_padding_mask", dt)
@@ -165,8 +176,9 @@ def _merge_masks(attn_mask: Tensor | None, key_padding_mask: Tensor | None, n: i
         elif len(ms) != 2:
             raise RuntimeError(f"multi_head_attention: attn_mask's dimension {len(ms)} is not supported (expected a "
                                f"2D (L, S) or 3D (N * num_heads, L, S) mask), got shape {ms}")
+    am, S = (_pad_keys(am, extra) if am is not None else None), S + extra
     if kpm is not None:
-        kpm = kpm.reshape((n, 1, 1, S))
+        kpm = _pad_keys(kpm, extra).reshape((n, 1, 1, S))
         if am is None:
             return kpm
         if isinstance(am, Tensor) or isinstance(kpm, Tensor):
@@ -180,6 +192,28 @@ def _split_heads(x: Tensor, h: int, batch_first: bool) -> Tensor:
     a, b, e = x.shape
     x = x.reshape(a, b, h, e // h)
     return x.permute(0, 2, 1, 3) if batch_first else x.permute(1, 2, 0, 3)
+
+
+def _extra_keys(k: Tensor, v: Tensor, bias_k: Tensor | None, bias_v: Tensor | None, add_zero_attn: bool,
+                e: int) -> tuple[Tensor, Tensor, int]:
+    """Append PyTorch's extra key/value positions to the heads ``(N, H, S, E / H)``: first the learned ``bias_k`` /
+    ``bias_v`` (``add_bias_kv``; each :math:`E` vector split across the heads as the projections are), then a zero
+    key and value (``add_zero_attn``). Returns the new ``k``, ``v`` and how many positions were added."""
+    n, h, _, d = k.shape
+    extra = 0
+    if bias_k is not None and bias_v is not None:
+        for what, b in (("bias_k", bias_k), ("bias_v", bias_v)):
+            if b.numel() != e:
+                raise MHAShapeError(f"multi_head_attention: expected {what} of shape (1, 1, {e}), got "
+                                    f"{tuple(b.shape)}")
+        k = cat([k, bias_k.reshape(1, h, 1, d).expand(n, h, 1, d)], dim=2)
+        v = cat([v, bias_v.reshape(1, h, 1, d).expand(n, h, 1, d)], dim=2)
+        extra += 1
+    if add_zero_attn:
+        zeros = Tensor._make(np.zeros((n, h, 1, d), dtype=k._data.dtype), None, False)
+        k, v = cat([k, zeros], dim=2), cat([v, zeros], dim=2)
+        extra += 1
+    return k, v, extra
 
 
 def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
@@ -204,7 +238,10 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         embed_dim_to_check: :math:`E`, which the query's last dimension must equal.
         num_heads: :math:`h`.
         in_proj_weight, in_proj_bias: the packed :math:`(3E, E)` projection and its :math:`(3E)` bias.
-        bias_k, bias_v, add_zero_attn, static_k, static_v: not supported (None / False).
+        bias_k, bias_v: :math:`(1, 1, E)` learned key and value appended as one more source position
+            (``add_bias_kv``); both or neither.
+        add_zero_attn: append one more source position whose key and value are zeros (after ``bias_k``).
+        static_k, static_v: not supported (must be None).
         dropout_p: dropout on the attention weights (only when ``training``).
         out_proj_weight, out_proj_bias: :math:`W^O` :math:`(E, E)` and its bias.
         key_padding_mask: :math:`(N, S)` (or :math:`(S)` unbatched): keys to ignore.
@@ -217,12 +254,16 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
 
     Shape:
         - query: :math:`(L, N, E)` (or :math:`(L, E)` unbatched), key/value: :math:`(S, N, E_{k/v})`.
-        - output: :math:`(L, N, E)`; weights :math:`(N, L, S)` averaged, else :math:`(N, h, L, S)`.
+        - output: :math:`(L, N, E)`; weights :math:`(N, L, S')` averaged, else :math:`(N, h, L, S')`, where
+          :math:`S' = S` plus one for ``bias_k`` and one for ``add_zero_attn``.
     """
     name = "multi_head_attention"
-    if bias_k is not None or bias_v is not None or add_zero_attn or static_k is not None or static_v is not None:
-        raise NotImplementedError(f"{name}: bias_k/bias_v (add_bias_kv), add_zero_attn and static_k/static_v are not "
-                                  "supported by chainrule")
+    if static_k is not None or static_v is not None:
+        raise NotImplementedError(f"{name}: static_k/static_v are not supported by chainrule")
+    if (bias_k is None) != (bias_v is None):
+        raise MHAShapeError(f"{name}: bias_k and bias_v must be given together, got bias_k "
+                            f"{'None' if bias_k is None else tuple(bias_k.shape)} and bias_v "
+                            f"{'None' if bias_v is None else tuple(bias_v.shape)}")
     qs, ks, vs = tuple(query.shape), tuple(key.shape), tuple(value.shape)
     batched = len(qs) == 3
     if len(qs) not in (2, 3) or len(ks) != len(qs) or len(vs) != len(qs):
@@ -282,7 +323,8 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         q = _split_heads(linear(query, q_proj_weight, bq), h, batch_first)
         k = _split_heads(linear(key, k_proj_weight, bk), h, batch_first)
         v = _split_heads(linear(value, v_proj_weight, bv), h, batch_first)
-    mask = _merge_masks(attn_mask, key_padding_mask, n, h, L, S, query._data.dtype)
+    k, v, extra = _extra_keys(k, v, bias_k, bias_v, add_zero_attn, e)
+    mask = _merge_masks(attn_mask, key_padding_mask, n, h, L, S, query._data.dtype, extra)
     p = dropout_p if training else 0.0
     scale = 1.0 / math.sqrt(e // h)
     weights = None
