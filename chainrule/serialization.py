@@ -1,4 +1,4 @@
-"""``chainrule.save`` / ``chainrule.load`` (``torch.save`` / ``torch.load``) without pickle, and the file format they
+"""``chainrule.save`` / ``chainrule.load`` (PyTorch's ``save`` / ``load``) without pickle, and the file format they
 share with the training checkpoints (:mod:`chainrule.train.checkpoint`).
 
 A file is a flat mapping of names to arrays, in ``.npz`` or safetensors. Nested values (a state_dict, an optimizer's
@@ -178,7 +178,7 @@ def _read(f: IO[bytes], name: str) -> tuple[dict[str, np.ndarray], dict[str, Any
     return arrays, meta
 
 
-# ------------------------------------------------------------------ torch.save / torch.load
+# ------------------------------------------------------------------ save / load, as PyTorch's
 def save(obj: Any, f: File, format: str | None = None) -> None:
     """Save ``obj`` to ``f`` (a path, written atomically, or a binary file object), as ``torch.save`` -- without
     pickle: ``obj`` is a tensor, an array, a number, a string, None, or lists, tuples and dicts of them (a model's or
@@ -200,7 +200,7 @@ def save(obj: Any, f: File, format: str | None = None) -> None:
 
 def load(f: File, map_location: Any = None, *, weights_only: bool = True, mmap: bool | None = None) -> Any:
     """The object :func:`save` wrote to ``f`` (or the weights of a ``save_state_dict`` file, as a state_dict of
-    tensors), as ``torch.load``. Loading never executes code: every file is arrays plus JSON.
+    tensors), as PyTorch's ``load``. Loading never executes code: every file is arrays plus JSON.
 
     Args:
         f: a path or a binary file object.
