@@ -111,36 +111,36 @@ def _check_int_divisor(a: Array, b: Array, op: str) -> None:
         raise RuntimeError(f"{op}: ZeroDivisionError (integer division by zero)")
 
 
-class Fmod(Primitive):
+class _Modulo(Primitive):
+    """a - q(a / b) b for a rounding ``q`` of the quotient: d/da = 1, d/db = -q(a / b). A subclass names the pair."""
+
+    op: str
+    f: Callable[[Array, Array], Array]
+    q: Callable[[Array], Array]
+
+    def forward(self, a: Array, b: Array) -> Array:
+        _check_int_divisor(a, b, self.op)
+        self.a, self.b = a, b
+        with quiet():  # x mod 0 = nan for floats
+            return self.f(a, b)
+
+    def backward(self, g: Array) -> tuple[Array | None, Array | None]:
+        if not self.needs_input_grad[1]:
+            return g, None
+        with quiet():
+            return g, -g * self.q(self.a / self.b)
+
+
+class Fmod(_Modulo):
     """C's fmod: a - trunc(a / b) b, the sign of the dividend ``a``."""
 
-    def forward(self, a: Array, b: Array) -> Array:
-        _check_int_divisor(a, b, "fmod")
-        self.a, self.b = a, b
-        with quiet():  # fmod(x, 0) = nan for floats
-            return xp.fmod(a, b)
-
-    def backward(self, g: Array) -> tuple[Array | None, Array | None]:
-        if not self.needs_input_grad[1]:
-            return g, None
-        with quiet():
-            return g, -g * xp.trunc(self.a / self.b)  # d/db = -trunc(a / b)
+    op, f, q = "fmod", staticmethod(xp.fmod), staticmethod(xp.trunc)
 
 
-class Remainder(Primitive):
+class Remainder(_Modulo):
     """Python's modulo: a - floor(a / b) b, the sign of the divisor ``b``."""
 
-    def forward(self, a: Array, b: Array) -> Array:
-        _check_int_divisor(a, b, "remainder")
-        self.a, self.b = a, b
-        with quiet():  # remainder(x, 0) = nan for floats
-            return xp.remainder(a, b)
-
-    def backward(self, g: Array) -> tuple[Array | None, Array | None]:
-        if not self.needs_input_grad[1]:
-            return g, None
-        with quiet():
-            return g, -g * xp.floor(self.a / self.b)  # d/db = -floor(a / b)
+    op, f, q = "remainder", staticmethod(xp.remainder), staticmethod(xp.floor)
 
 
 class Logit(Primitive):

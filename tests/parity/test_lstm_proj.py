@@ -16,6 +16,7 @@ import torch.nn.utils.rnn as trnn
 import chainrule as cr
 import chainrule.nn.utils.rnn as crnn
 from tests.helpers import assert_close
+from tests.parity.test_recurrent import _pair
 
 T, B, N_IN, H, P = 5, 3, 4, 6, 3
 pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
@@ -27,11 +28,6 @@ def _lstms(dtype: str, seed: int = 0, **kw: Any) -> tuple[Any, Any]:
     ours = cr.nn.LSTM(N_IN, H, proj_size=P, dtype=getattr(cr, dtype), **kw)
     ours.load_state_dict({k: v.detach().numpy().copy() for k, v in theirs.state_dict().items()})
     return ours, theirs
-
-
-def _pair(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> tuple[cr.Tensor, torch.Tensor]:
-    a = rng.standard_normal(shape).astype(dtype)
-    return cr.tensor(a.copy(), requires_grad=True), torch.tensor(a.copy(), requires_grad=True)
 
 
 def _compare(ours: Any, theirs: Any, out: Any, tout: Any, leaves: list[tuple[Any, Any]],
